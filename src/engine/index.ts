@@ -17,3 +17,5 @@ export * from './ops/nn.js';
 export * from './ops/sampling.js';
 import './ops/nn-cases.js';
 export { loadNativeAddon, nativeLoadError } from './native-addon.js';
+export { UnaryOp, BinaryOp, ReduceOp, type Kernels, type AttentionGeom } from './kernels.js';
+export { referenceKernels } from './backends/reference.js';

@@ -9,3 +9,5 @@ export * from './hooks.js';
 export * from './kv-cache.js';
 export * from './family.js';
 export * from './generate.js';
+export * from './score.js';
+export * from './save.js';
