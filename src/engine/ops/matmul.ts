@@ -85,10 +85,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
-/** y = x W^T + b for x [..., in], W [out, in], b [out] or null. */
-export function linear(x: Tensor, W: Tensor, bias: Tensor | null = null): Tensor {
-  if (W.ndim !== 2) throw new Error(`linear: weight must be [out, in], got [${W.shape}]`);
-  const [O, I] = W.shape;
+/**
+ * y = x W^T + b for x [..., in], W [out, in], b [out] or null. With layout 'in_out' the weight is stored
+ * [in, out] and y = x W + b (GPT-2's Conv1D), still one sgemm without a transposed copy.
+ */
+export function linear(x: Tensor, W: Tensor, bias: Tensor | null = null, layout: 'out_in' | 'in_out' = 'out_in'): Tensor {
+  if (W.ndim !== 2) throw new Error(`linear: weight must be 2-D, got [${W.shape}]`);
+  const tw = layout === 'out_in';
+  const [O, I] = tw ? W.shape : [W.shape[1], W.shape[0]];
   if (x.shape[x.ndim - 1] !== I) throw new Error(`linear${W.name ? ` '${W.name}'` : ''}: input [${x.shape}] does not match weight [${W.shape}] (expected last dim ${I})`);
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== O)) throw new Error(`linear: bias [${bias.shape}] does not match weight [${W.shape}]`);
   const rows = x.size / I;
@@ -102,7 +106,7 @@ export function linear(x: Tensor, W: Tensor, bias: Tensor | null = null): Tensor
       for (let r = 0; r < rows; r++) od.set(bd.subarray(bc.t.offset, bc.t.offset + O) as Float32Array, r * O);
       if (bc.copied) bc.t.dispose();
     }
-    K().gemm(false, true, rows, O, I, 1, xc.t.data as Float32Array, xc.t.offset, I, 0, Wc.t.data as Float32Array, Wc.t.offset, I, 0,
+    K().gemm(false, tw, rows, O, I, 1, xc.t.data as Float32Array, xc.t.offset, I, 0, Wc.t.data as Float32Array, Wc.t.offset, tw ? I : O, 0,
       bias ? 1 : 0, out.data as Float32Array, 0, O, 0, 1);
   }
   const inputs = bias ? [x, W, bias] : [x, W];
@@ -112,11 +116,16 @@ export function linear(x: Tensor, W: Tensor, bias: Tensor | null = null): Tensor
     let gx: Tensor | null = null, gW: Tensor | null = null, gb: Tensor | null = null;
     if (x.requiresGrad) {
       gx = empty(xs.shape);
-      K().gemm(false, false, rows, I, O, 1, gd, gc.t.offset, O, 0, Ws.data as Float32Array, Ws.offset, I, 0, 0, gx.data as Float32Array, 0, I, 0, 1);
+      K().gemm(false, !tw, rows, I, O, 1, gd, gc.t.offset, O, 0, Ws.data as Float32Array, Ws.offset, tw ? I : O, 0, 0, gx.data as Float32Array, 0, I, 0, 1);
     }
     if (W.requiresGrad) {
-      gW = empty([O, I]);
-      K().gemm(true, false, O, I, rows, 1, gd, gc.t.offset, O, 0, xs.data as Float32Array, xs.offset, I, 0, 0, gW.data as Float32Array, 0, I, 0, 1);
+      if (tw) {
+        gW = empty([O, I]); // g^T x
+        K().gemm(true, false, O, I, rows, 1, gd, gc.t.offset, O, 0, xs.data as Float32Array, xs.offset, I, 0, 0, gW.data as Float32Array, 0, I, 0, 1);
+      } else {
+        gW = empty([I, O]); // x^T g
+        K().gemm(true, false, I, O, rows, 1, xs.data as Float32Array, xs.offset, I, 0, gd, gc.t.offset, O, 0, 0, gW.data as Float32Array, 0, O, 0, 1);
+      }
     }
     if (bias && bias.requiresGrad) {
       const g2 = reshape(gc.t, [rows, O]);
@@ -143,5 +152,6 @@ defineOp({ name: 'matmul', differentiable: true, cases: [
 defineOp({ name: 'linear', differentiable: true, cases: [
   { label: 'x[2,3,4] W[5,4] b[5]', make: (g) => [rn([2, 3, 4])(g), rn([5, 4])(g), rn([5])(g)], run: ([x, W, b]) => linear(x, W, b) },
   { label: 'x[3,6] W[2,6] no bias', make: (g) => [rn([3, 6])(g), rn([2, 6])(g)], run: ([x, W]) => linear(x, W) },
+  { label: "in_out layout (Conv1D) x[2,3] W[3,4] b[4]", make: (g) => [rn([2, 3])(g), rn([3, 4])(g), rn([4])(g)], run: ([x, W, b]) => linear(x, W, b, 'in_out') },
   { label: 'strided x^T', make: (g) => [rn([4, 3])(g), rn([2, 4])(g)], run: ([x, W]) => { const t = transpose(x, 0, 1); const o = linear(t, W); t.dispose(); return o; } },
 ] });

@@ -112,7 +112,7 @@ export function slice(t: Tensor, dim: number, start: number, end: number): Tenso
 export function expand(t: Tensor, shape: number[]): Tensor {
   if (shape.length < t.ndim) throw new Error(`expand: cannot expand [${t.shape}] to fewer dims [${shape}]`);
   const target = shape.map((x, i) => (x === -1 ? t.shape[i - (shape.length - t.ndim)] : x));
-  broadcastShapes(t.shape, target, 'expand');
+  if (target.some((x) => !Number.isSafeInteger(x) || x < 0)) throw new Error(`expand: invalid target shape [${shape}] for [${t.shape}] (dims must be non-negative integers; -1 only for existing dims)`);
   if (broadcastShapes(t.shape, target, 'expand').some((x, i) => x !== target[i])) throw new Error(`expand: [${t.shape}] cannot expand to [${shape}]`);
   const out = view(t, target, broadcastStrides(t, target), t.offset);
   const inShape = t.shape.slice();
