@@ -250,7 +250,8 @@ export interface EvalProgress {
 export interface EvaluateOptions {
   provider: Provider;
   /** Items, or a JSONL path. */
-  dataset: readonly CalibrationItem[] | string;
+  /** A JSONL path, normalised items, or raw items ({question, answer | answers, context?, ...}). */
+  dataset: readonly (CalibrationItem | Record<string, unknown>)[] | string;
   format: OutputFormat;
   /** Samples per item (default 1). */
   samples?: number;
@@ -325,7 +326,8 @@ async function evaluateSample(
 
 /** Runs the evaluation; writes a run when `store` is given (failed status if everything errored). */
 export async function evaluateCalibration(opts: EvaluateOptions): Promise<EvaluationResult> {
-  const items = typeof opts.dataset === 'string' ? loadCalibrationDataset(opts.dataset) : [...opts.dataset];
+  const items = typeof opts.dataset === 'string' ? loadCalibrationDataset(opts.dataset)
+    : opts.dataset.every((x) => Array.isArray((x as CalibrationItem).gold)) ? [...(opts.dataset as CalibrationItem[])] : normalizeItems(opts.dataset, 'dataset');
   if (items.length === 0) throw new Error('evaluateCalibration: the dataset has no items');
   const samples = opts.samples ?? 1;
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`evaluateCalibration: samples must be a positive integer, got ${samples}`);
