@@ -16,11 +16,15 @@ import type { KVCache } from './kv-cache.js';
 /** A low-rank update on one weight: y += scale * B (A x). Shapes: A [r, in], B [out, r]. */
 export interface LoraAdapter { A: Tensor; B: Tensor; scale: number }
 
+/** Anything that adds a learned delta to a projection's output (nn's LoraAdapter). */
+export interface WeightDelta { has(weightName: string): boolean; delta(weightName: string, x: Tensor): Tensor }
+
 export interface DecoderParts {
   config: ModelConfig;
   family: FamilyDef;
   params: Map<string, Tensor>;
   adapters: Map<string, LoraAdapter>;
+  lora: WeightDelta | null;
 }
 
 export interface ForwardOptions {
@@ -35,6 +39,11 @@ export interface ForwardOptions {
   /** Replaces the token-embedding lookup: [B, T, d_model] (before Gemma's sqrt(d) scaling), e.g. for embedding attacks. */
   inputsEmbeds?: Tensor | null;
   /** Also return hook_pattern tensors for these layers' attention even without hooks (internal). */
+  /**
+   * Unembed only the last position: logits [B, 1, V] instead of [B, T, V] (what generation needs; the LM head
+   * is the biggest matmul of a decode step's prefill). unembed.hook_out then sees that one position.
+   */
+  lastOnly?: boolean;
 }
 
 export function activation(cfg: ModelConfig, x: Tensor): Tensor {
@@ -123,6 +132,7 @@ function param(m: DecoderParts, name: string | undefined): Tensor | null {
 
 function proj(m: DecoderParts, x: Tensor, w: string, b?: string): Tensor {
   const y = linear(x, param(m, w)!, param(m, b), m.family.layout);
+  if (m.lora && m.lora.has(w)) return add(y, m.lora.delta(w, x));
   const ad = m.adapters.get(w);
   if (!ad) return y;
   const low = linear(linear(x, ad.A), ad.B);
@@ -275,13 +285,22 @@ export function decoderForward(m: DecoderParts, ids: Tensor | null, names: reado
     }
     const nRun = opts.stopAtLayer ?? cfg.nLayers;
     if (!Number.isInteger(nRun) || nRun < 0 || nRun > cfg.nLayers) throw new Error(`stopAtLayer ${opts.stopAtLayer} must be in [0, ${cfg.nLayers}]`);
-    for (let l = 0; l < nRun; l++) resid = block(m, l, resid, { hooks, B, T, posOffset, ropes, keyMask, cache });
+    for (let l = 0; l < nRun; l++) {
+      const bctx = { hooks, B, T, posOffset, ropes, keyMask, cache };
+      if (hooks) { resid = block(m, l, resid, bctx); continue; }
+      // No hook can hold an activation: free each block's intermediates as soon as it returns (autograd keeps
+      // what backward needs through its own references), so peak memory is one block's, not all of them.
+      const next = scope(() => block(m, l, resid, bctx));
+      if (l > 0) resid.dispose();
+      resid = next;
+    }
     if (cache && nRun === cfg.nLayers) cache.length += T;
     if (opts.stopAtLayer !== undefined && opts.stopAtLayer !== null) return resid;
     const normed = hp('ln_final.hook_normalized', norm(m, resid, fam.finalNorm, fam.finalNormBias));
     const W_U = cfg.tieWordEmbeddings ? param(m, fam.embed)! : param(m, fam.lmHead)!;
-    let logits = linear(normed, W_U);
+    const last = opts.lastOnly === true && T > 1;
+    let logits = linear(last ? slice(normed, 1, T - 1, T) : normed, W_U);
     if (cfg.finalSoftcap) logits = softcapOp(logits, cfg.finalSoftcap);
-    return hp('unembed.hook_out', logits);
+    return hooks ? hooks.run('unembed.hook_out', logits, null, last ? posOffset + T - 1 : posOffset) : logits;
   });
 }

@@ -68,7 +68,7 @@ export function generate(model: Model, prompts: number[][], opts: GenerateOption
           }
           mask.push(row);
         }
-        const logits = model.forward(ids, { cache, positions: pos, attentionMask: mask, hooks: opts.hooks });
+        const logits = model.forward(ids, { cache, positions: pos, attentionMask: mask, hooks: opts.hooks, lastOnly: true });
         return lastLogits(logits, B);
       });
       for (let step = 0; step < maxNew; step++) {
@@ -90,7 +90,7 @@ export function generate(model: Model, prompts: number[][], opts: GenerateOption
         last = scope(() => {
           const ids = empty([B, 1], 'i32'), pos = empty([B, 1], 'i32');
           for (let b = 0; b < B; b++) { ids.data[b] = done[b] ? pad : next[b]; pos.data[b] = nextPos[b]++; }
-          const logits = model.forward(ids, { cache, positions: pos, hooks: opts.hooks });
+          const logits = model.forward(ids, { cache, positions: pos, hooks: opts.hooks, lastOnly: true });
           return lastLogits(logits, B);
         });
       }
@@ -106,9 +106,10 @@ export function generate(model: Model, prompts: number[][], opts: GenerateOption
   return { tokens: out, texts: decoded, finishReasons };
 }
 
+/** [B, V] logits of the last position (a view when the forward already returned only that one). */
 function lastLogits(logits: Tensor, B: number): Tensor {
   const T = logits.shape[1], V = logits.shape[2];
-  return reshape(slice(logits, 1, T - 1, T), [B, V]).contiguous();
+  return T === 1 ? reshape(logits, [B, V]) : reshape(slice(logits, 1, T - 1, T), [B, V]).contiguous();
 }
 
 function firstStop(text: string, stops: string[]): number {

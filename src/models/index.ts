@@ -11,3 +11,4 @@ export * from './family.js';
 export * from './generate.js';
 export * from './score.js';
 export * from './save.js';
+export * from './lora.js';

@@ -27,8 +27,8 @@ export class KVCache {
     if (this.length + T > this.Smax) throw new Error(`KVCache: ${this.length + T} tokens exceed the cache size ${this.Smax}`);
     const dk = slice(this.k[l], 1, this.length, this.length + T);
     const dv = slice(this.v[l], 1, this.length, this.length + T);
-    copyInto(dk, k.contiguous());
-    copyInto(dv, v.contiguous());
+    copyInto(dk, k); // strided copy straight from k/v: no contiguous intermediate
+    copyInto(dv, v);
     dk.dispose(); dv.dispose();
   }
 

@@ -9,7 +9,7 @@ import { Tensor, empty, noGrad, Rng, randn, zeros, ones } from '../engine/index.
 import { loadModelConfig, loadGenerationConfig, parseModelConfig, type ModelConfig, type GenerationConfig, SUPPORTED_MODEL_TYPES } from './hf-config.js';
 import { openCheckpoint } from './safetensors.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
-import { decoderForward, hookNamesFor, type ForwardOptions, type LoraAdapter } from './decoder.js';
+import { decoderForward, hookNamesFor, type ForwardOptions, type LoraAdapter, type WeightDelta } from './decoder.js';
 import { expectedShapes, type FamilyDef } from './family.js';
 import { capture, type Hook } from './hooks.js';
 import { gpt2 } from './gpt2.js';
@@ -33,6 +33,8 @@ export function familyFor(cfg: ModelConfig): FamilyDef {
 export class Model {
   readonly family: FamilyDef;
   readonly adapters = new Map<string, LoraAdapter>();
+  /** An attached LoRA adapter (see attachLora in lora.ts), applied inside every targeted projection. */
+  lora: WeightDelta | null = null;
   private names: string[] | null = null;
   tokenizer: Tokenizer | null = null;
   generationConfig: GenerationConfig | null = null;
