@@ -1,0 +1,25 @@
+// Native tensor storage: 64-byte aligned, zero-filled blocks with a bounded size-class cache of freed
+// blocks, so a training loop reuses memory instead of churning mmap/munmap.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace gb {
+
+struct MemStats {
+  int64_t live_bytes;    // capacity of blocks handed out and not yet released
+  int64_t cached_bytes;  // capacity of released blocks kept for reuse
+  int64_t live_blocks;   // blocks handed out and not yet released
+  int64_t total_allocs;  // blocks handed out since load
+};
+
+// Returns a zero-filled block of at least nbytes (capacity written to *cap), or nullptr when out of memory.
+void* mem_alloc(size_t nbytes, size_t* cap);
+// Returns a block (of capacity cap) to the cache or to the system.
+void mem_release(void* p, size_t cap);
+MemStats mem_stats();
+// Frees every cached block; sets the cache bound (bytes).
+void mem_trim();
+void mem_set_cache_limit(int64_t bytes);
+
+}  // namespace gb
