@@ -35,6 +35,7 @@ export class Storage {
   }
 
   static alloc(dtype: DType, n: number): Storage {
+    if (dtype !== 'f32' && dtype !== 'i32') throw new Error(`Storage.alloc: unknown dtype '${String(dtype)}' (use 'f32' or 'i32')`);
     if (!Number.isSafeInteger(n) || n < 0) throw new Error(`Storage.alloc: invalid element count ${n}`);
     const nbytes = n * 4;
     const a = getAllocator();

@@ -125,6 +125,7 @@ export class Tensor {
 
   /** A tensor sharing storage but cut from the graph. */
   detach(): Tensor {
+    void this.data; // throws if disposed
     this.storage.retain();
     return new Tensor(this.storage, this.shape.slice(), this.strides.slice(), this.offset);
   }

@@ -129,7 +129,7 @@ test('provider strings: http, openai, local, scripted and errors', async () => {
   assert.throws(() => parseProviderSpec('http://127.0.0.1:8000/v1'), /name the model after '#'/);
   assert.throws(() => parseProviderSpec('vllm:foo'), /not understood/);
   await assert.rejects(createProvider('openai:gpt-4o-mini', { env: {} }), /OPENAI_API_KEY/);
-  await assert.rejects(createProvider('local:/nowhere', { noCache: true }), /local provider not available yet/);
+  await assert.rejects(createProvider('local:/nowhere', { noCache: true }), /model folder \/nowhere does not exist/);
   registerScriptedProvider('echo', (req) => `echo:${req.messages?.[0]?.content}`);
   const s = await createProvider('scripted:echo');
   assert.equal((await s.generate(ask('hi'))).text, 'echo:hi');
