@@ -142,7 +142,14 @@ export function loadModel(dir: string, opts: LoadOptions = {}): Model {
   const m = new Model(cfg, params);
   m.dir = dir;
   m.generationConfig = loadGenerationConfig(dir);
-  if (opts.tokenizer !== false && fs.existsSync(path.join(dir, 'tokenizer.json'))) m.tokenizer = loadTokenizer(dir);
+  if (opts.tokenizer !== false && fs.existsSync(path.join(dir, 'tokenizer.json'))) {
+    const tok = loadTokenizer(dir);
+    if (tok.vocabSize > cfg.vocabSize) {
+      m.dispose();
+      throw new Error(`${dir}: tokenizer.json has ${tok.vocabSize} tokens but the model's vocab_size is ${cfg.vocabSize} — the tokenizer does not belong to this model`);
+    }
+    m.tokenizer = tok;
+  }
   return m;
 }
 
