@@ -107,11 +107,14 @@ export function backward(root: Tensor, gradOut: Tensor | null, opts: BackwardOpt
     visit(root);
     const grads = new Map<Tensor, Tensor>();
     grads.set(root, gradOut ? gradOut._retainedView() : ops.onesLike(root));
+    let current: Tensor | null = null;
+    try {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
       const g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
+      current = g;
       const node = t._node;
       if (!node || t._retainGrad) ops.accumulate(t, g);
       if (node) {
@@ -132,7 +135,11 @@ export function backward(root: Tensor, gradOut: Tensor | null, opts: BackwardOpt
         if (!opts.retainGraph) node.release();
       }
       g.dispose();
+      current = null;
     }
-    for (const g of grads.values()) g.dispose();
+    } finally {
+      current?.dispose();
+      for (const g of grads.values()) g.dispose();
+    }
   });
 }

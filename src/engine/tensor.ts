@@ -85,6 +85,7 @@ export class Tensor {
 
   /** A new Tensor object over the same storage (retained), untracked by scopes, without history. Internal. */
   _retainedView(): Tensor {
+    void this.data; // throws if disposed
     this.storage.retain();
     const t = new Tensor(this.storage, this.shape.slice(), this.strides.slice(), this.offset);
     untrack(t);
