@@ -10,3 +10,8 @@ export * from './report.js';
 export * from './prompts.js';
 export * from './eval.js';
 export * from './server.js';
+export * from './grpo-loss.js';
+export * from './grpo.js';
+export * from './grpo-organism.js';
+export * from './sft.js';
+export * from './replicate.js';

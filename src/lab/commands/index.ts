@@ -2,6 +2,7 @@
 // To add commands: import the module and append its spec(s) to `commands` (one line each).
 import type { CommandSpec } from '../command.js';
 import { calibrateCommands } from './calibrate.js';
+import { calibrateTrainCommands } from './calibrate-train.js';
 import { doctorCommand } from './doctor.js';
 import { modelCommands } from './models.js';
 import { runsCommands } from './runs.js';
@@ -10,6 +11,7 @@ import { viewCommand } from './view.js';
 
 export const commands: CommandSpec[] = [
   ...calibrateCommands,
+  ...calibrateTrainCommands,
   serveReward,
   ...modelCommands,
   ...runsCommands,

@@ -1,0 +1,64 @@
+// The replication verdict: issue 7's bars judged from arm results, a collapsed RLCR (training or held-out)
+// never reported as success, and the comparison report carrying bars, verdict and the paper's table.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { computeMetrics } from '../../src/calibrate/metrics.js';
+import { judgeBars, renderReplicationReport, PAPER_TABLE, type Arm, type ArmResult, type ReplicationSummary } from '../../src/calibrate/replicate.js';
+import type { ScalingPoint } from '../../src/calibrate/scaling.js';
+
+/** n records with accuracy acc; q given per record by qOf(i, correct). */
+function records(n: number, acc: number, qOf: (i: number, c: boolean) => number) {
+  return Array.from({ length: n }, (_, i) => { const c = i < acc * n; return { confidence: qOf(i, c), correct: c }; });
+}
+function arm(name: Arm, recs: ReturnType<typeof records>, voting: [number, number, number][], collapsed = false): ArmResult {
+  const m = computeMetrics(recs, { bootstrap: 0 });
+  const points: ScalingPoint[] = voting.map(([n, maj, w]) => ({ n, trials: 1, accuracy: { majority: maj, weighted: w, 'max-confidence': maj } }));
+  return {
+    arm: name, inDomain: { metrics: m, formatRate: 1 }, ood: { x: { metrics: m, formatRate: 1 } },
+    oodMean: { accuracy: m.accuracy, ece: m.ece, brier: m.brier, auroc: m.auroc }, voting: points,
+    collapse: name === 'base' ? null : { collapsed, firstStep: collapsed ? 5 : null, collapsedSteps: collapsed ? 3 : 0, reason: collapsed ? 'test' : null },
+  };
+}
+const vote: [number, number, number][] = [[1, 0.5, 0.5], [2, 0.5, 0.5], [4, 0.55, 0.6], [8, 0.6, 0.62], [16, 0.6, 0.65]];
+
+test('a calibrated RLCR passes every bar; an over-confident RLVR is the contrast', () => {
+  const rlvr = arm('rlvr', records(200, 0.5, () => 0.95), vote);
+  const rlcr = arm('rlcr', records(200, 0.5, (i, c) => (c ? [0.7, 0.8, 0.9][i % 3] : [0.1, 0.2, 0.3][i % 3])), vote);
+  const base = arm('base', records(200, 0.4, () => 0.9), vote);
+  const { bars, goal, verdict } = judgeBars({ base, rlvr, rlcr });
+  for (const b of bars) assert.equal(b.pass, true, `${b.id}: ${b.detail}`);
+  assert.equal(goal[0].pass, true);
+  assert.match(verdict, /All 6 bars pass/);
+});
+
+test('collapse at evaluation (one q value) or in training is never a success, even with a low ECE', () => {
+  const rlvr = arm('rlvr', records(200, 0.1, () => 0.7), vote);
+  const oneQ = arm('rlcr', records(200, 0.1, () => 0.1), vote); // ECE 0, but q is constant
+  const base = arm('base', records(200, 0.1, () => 0.6), vote);
+  const r1 = judgeBars({ base, rlvr, rlcr: oneQ });
+  assert.equal(r1.bars.find((b) => b.id === 'ece-halved')!.pass, true);
+  assert.equal(r1.bars.find((b) => b.id === 'no-collapse')!.pass, false);
+  assert.equal(r1.bars.find((b) => b.id === 'distinct-q')!.pass, false);
+  assert.match(r1.verdict, /NOT a calibration success/);
+  const spread = arm('rlcr', records(200, 0.5, (i, c) => (c ? 0.8 + (i % 2) / 10 : 0.2 - (i % 2) / 10)), vote, true);
+  const r2 = judgeBars({ base, rlvr, rlcr: spread });
+  assert.match(r2.verdict, /collapsed \(during training\)/);
+});
+
+test('weighted voting below majority at some N ≥ 4 fails that bar', () => {
+  const bad: [number, number, number][] = [[1, 0.5, 0.5], [4, 0.6, 0.55], [8, 0.6, 0.62], [16, 0.6, 0.6]];
+  const r = judgeBars({ base: arm('base', records(50, 0.5, () => 0.9), vote), rlvr: arm('rlvr', records(50, 0.5, () => 0.9), vote), rlcr: arm('rlcr', records(50, 0.5, (i, c) => (c ? 0.8 : 0.2)), bad) });
+  assert.equal(r.bars.find((b) => b.id === 'weighted-voting')!.pass, false);
+});
+
+test('the report holds the verdict, PASS/FAIL rows and the paper table', () => {
+  const arms = { base: arm('base', records(100, 0.4, () => 0.9), vote), rlvr: arm('rlvr', records(100, 0.5, () => 0.95), vote), rlcr: arm('rlcr', records(100, 0.5, (i, c) => (c ? 0.8 : 0.2)), vote) };
+  const j = judgeBars(arms);
+  const summary: ReplicationSummary = { format: 'glassbox-rlcr-replication/1', config: { steps: 10, sftSteps: 5, promptsPerStep: 4, groupSize: 8, temperature: 0.7 }, seeds: [0], arms, perSeed: [], ...j, paper: PAPER_TABLE, elapsedS: 1 };
+  const html = renderReplicationReport(summary);
+  assert.match(html, /<html/i);
+  assert.ok(html.includes(j.verdict.replace(/'/g, '&#39;')) || html.includes(j.verdict));
+  assert.equal((html.match(/>PASS</g) ?? []).length + (html.match(/>FAIL</g) ?? []).length, 7);
+  assert.match(html, /HotpotQA/);
+  assert.match(html, /62\.1 \/ 0\.69 \/ 0\.21 \/ 0\.03/);
+});
