@@ -5,6 +5,7 @@ import { calibrateCommands } from './calibrate.js';
 import { calibrateTrainCommands } from './calibrate-train.js';
 import { doctorCommand } from './doctor.js';
 import { modelCommands } from './models.js';
+import { organismCommands } from './organisms.js';
 import { runsCommands } from './runs.js';
 import { serveReward } from './serve-reward.js';
 import { viewCommand } from './view.js';
@@ -14,6 +15,7 @@ export const commands: CommandSpec[] = [
   ...calibrateTrainCommands,
   serveReward,
   ...modelCommands,
+  ...organismCommands,
   ...runsCommands,
   viewCommand,
   doctorCommand,
