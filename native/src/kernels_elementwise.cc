@@ -101,6 +101,48 @@ void binary_loop(const float* a, const int64_t* sa, const float* b, const int64_
   });
 }
 
+// ---- small-M GEMM against a transposed weight (C = alpha A B^T + beta C, A [M, K], B [N, K])
+constexpr int64_t kSmallM = 16;
+typedef float v16f __attribute__((vector_size(64)));
+
+inline v16f load16(const float* p) {
+  v16f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// dot product with four independent 16-wide accumulators (the compiler keeps them in vector registers)
+inline float dot_v(const float* a, const float* b, int64_t n) {
+  v16f s0 = {}, s1 = {}, s2 = {}, s3 = {};
+  int64_t k = 0;
+  for (; k + 64 <= n; k += 64) {
+    s0 += load16(a + k) * load16(b + k);
+    s1 += load16(a + k + 16) * load16(b + k + 16);
+    s2 += load16(a + k + 32) * load16(b + k + 32);
+    s3 += load16(a + k + 48) * load16(b + k + 48);
+  }
+  for (; k + 16 <= n; k += 16) s0 += load16(a + k) * load16(b + k);
+  v16f t = (s0 + s1) + (s2 + s3);
+  float s = 0;
+  for (int j = 0; j < 16; j++) s += t[j];
+  for (; k < n; k++) s += a[k] * b[k];
+  return s;
+}
+
+void small_m_gemm_bt(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+                     int64_t ldb, float beta, float* C, int64_t ldc) {
+  parallel_for(N, std::max<int64_t>(16, kGrain / std::max<int64_t>(1, K)), [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      const float* w = B + n * ldb;
+      for (int64_t m = 0; m < M; m++) {
+        float s = alpha * dot_v(A + m * lda, w, K);
+        float* c = C + m * ldc + n;
+        *c = beta == 0.0f ? s : s + beta * *c;
+      }
+    }
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -328,6 +370,23 @@ void gb_gemm(int transA, int transB, int64_t M, int64_t N, int64_t K, float alph
     if (K == 0) {  // C = beta * C (beta == 0 overwrites, ignoring what C held)
       for (int64_t r = 0; r < M; r++)
         for (int64_t j = 0; j < N; j++) c[r * ldc + j] = beta == 0.0f ? 0.0f : beta * c[r * ldc + j];
+      continue;
+    }
+    if (M == 1) {
+      // one row (batch-1 decode): sgemv streams B once; sgemm would pack B first (2-5x slower here).
+      // op(A) row 0 is A[0, :] (stride 1) or, transposed, A[:, 0] (stride lda).
+      const float* x = A + i * strideA;
+      int incx = transA ? (int)lda : 1;
+      if (transB)  // B stored [N, K]: c = B x
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)N, (int)K, alpha, B + i * strideB, (int)ldb, x, incx, beta, c, 1);
+      else  // B stored [K, N]: c = B^T x
+        cblas_sgemv(CblasRowMajor, CblasTrans, (int)K, (int)N, alpha, B + i * strideB, (int)ldb, x, incx, beta, c, 1);
+      continue;
+    }
+    if (M <= kSmallM && transB && !transA && N >= 256) {
+      // a few rows times a big weight stored [N, K] (small-batch decode): stream each weight row once and
+      // dot it with every row of A while it sits in L1 (sgemm would pack the whole weight first)
+      small_m_gemm_bt(M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta, c, ldc);
       continue;
     }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)M, (int)N,

@@ -95,15 +95,15 @@ export function linear(x: Tensor, W: Tensor, bias: Tensor | null = null, layout:
   const [O, I] = tw ? W.shape : [W.shape[1], W.shape[0]];
   if (x.shape[x.ndim - 1] !== I) throw new Error(`linear${W.name ? ` '${W.name}'` : ''}: input [${x.shape}] does not match weight [${W.shape}] (expected last dim ${I})`);
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== O)) throw new Error(`linear: bias [${bias.shape}] does not match weight [${W.shape}]`);
-  const rows = x.size / I;
+  const rows = numel(x.shape.slice(0, -1)); // not x.size / I: I may be 0
   const xc = contig(x), Wc = contig(W);
   const outShape = [...x.shape.slice(0, -1), O];
   const out = empty(outShape);
   if (rows > 0 && O > 0) {
     if (bias) {
       const bc = contig(bias);
-      const od = out.data as Float32Array, bd = bc.t.data;
-      for (let r = 0; r < rows; r++) od.set(bd.subarray(bc.t.offset, bc.t.offset + O) as Float32Array, r * O);
+      const od = out.data as Float32Array, brow = (bc.t.data as Float32Array).subarray(bc.t.offset, bc.t.offset + O);
+      for (let r = 0; r < rows; r++) od.set(brow, r * O); // bias rows, then sgemm accumulates (beta = 1)
       if (bc.copied) bc.t.dispose();
     }
     K().gemm(false, tw, rows, O, I, 1, xc.t.data as Float32Array, xc.t.offset, I, 0, Wc.t.data as Float32Array, Wc.t.offset, tw ? I : O, 0,

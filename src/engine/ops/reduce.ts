@@ -86,7 +86,9 @@ import { scale as scaleBy } from './elementwise.js';
 
 /** Max over one dim; gradient goes to the (first) maximal element. */
 export function max(x: Tensor, dim: number, keepdim = false): Tensor {
+  if (x.dtype !== 'f32') throw new Error(`max: expected f32, got ${x.dtype}`);
   const [d] = normDims(dim, x.ndim, 'max');
+  if (x.shape[d] === 0) throw new Error(`max: cannot reduce over dim ${dim} of size 0 (shape [${x.shape}])`);
   const c = contig(x);
   const shape = x.shape.slice();
   shape[d] = 1;
@@ -113,6 +115,7 @@ export function max(x: Tensor, dim: number, keepdim = false): Tensor {
 
 /** Argmax over the last dim (i32, no gradient). */
 export function argmax(x: Tensor): Tensor {
+  if (x.dtype !== 'f32' || x.ndim < 1 || x.shape[x.ndim - 1] === 0) throw new Error(`argmax: expected an f32 tensor whose last dim is non-empty, got ${x.dtype} [${x.shape}]`);
   const c = contig(x);
   const shape = x.shape.slice();
   shape[shape.length - 1] = 1;

@@ -10,6 +10,7 @@ import type { Rng } from '../random.js';
 
 /** Top-k values and indices along the last dim (descending; ties keep the lower index first). */
 export function topk(x: Tensor, k: number): { values: Tensor; indices: Tensor } {
+  if (x.dtype !== 'f32' || x.ndim < 1) throw new Error(`topk: expected an f32 tensor with at least one dim, got ${x.dtype} [${x.shape}]`);
   const cols = x.shape[x.ndim - 1];
   if (!Number.isInteger(k) || k < 1 || k > cols) throw new Error(`topk: k=${k} must be in [1, ${cols}]`);
   const rows = x.size / cols;
@@ -29,6 +30,7 @@ export interface SamplingOptions {
 
 /** One sampled index per row of logits [..., V] -> i32 [...]. */
 export function sampleLogits(logits: Tensor, rng: Rng, opts: SamplingOptions = {}): Tensor {
+  if (logits.dtype !== 'f32' || logits.ndim < 1 || logits.shape[logits.ndim - 1] < 1) throw new Error(`sampleLogits: logits must be f32 [..., V] with V >= 1, got ${logits.dtype} [${logits.shape}]`);
   const V = logits.shape[logits.ndim - 1];
   const rows = logits.size / V;
   const temperature = opts.temperature ?? 1, topK = opts.topK ?? 0, topP = opts.topP ?? 1;

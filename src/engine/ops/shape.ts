@@ -60,7 +60,7 @@ function reshapeView(t: Tensor, shape: number[]): Tensor {
 }
 
 export function reshape(t: Tensor, shape: number[]): Tensor {
-  const s = shape.slice();
+  const s = shape.map((d) => (d === 0 ? 0 : d)); // -0 -> 0
   const neg = s.indexOf(-1);
   if (neg >= 0) {
     const rest = numel(s.filter((_, i) => i !== neg));
@@ -96,7 +96,7 @@ export function transpose(t: Tensor, a: number, b: number): Tensor {
 export function slice(t: Tensor, dim: number, start: number, end: number): Tensor {
   const d = normDim(dim, t.ndim, 'slice');
   const n = t.shape[d];
-  const s = start < 0 ? start + n : start, e = end < 0 ? end + n : Math.min(end, n);
+  const s = (start < 0 ? start + n : start) + 0, e = (end < 0 ? end + n : Math.min(end, n)) + 0; // + 0: -0 -> 0
   if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || s > e || e > n) throw new Error(`slice: range [${start}, ${end}) invalid for dim ${dim} of size ${n}`);
   const shape = t.shape.slice();
   shape[d] = e - s;
@@ -111,7 +111,7 @@ export function slice(t: Tensor, dim: number, start: number, end: number): Tenso
 
 export function expand(t: Tensor, shape: number[]): Tensor {
   if (shape.length < t.ndim) throw new Error(`expand: cannot expand [${t.shape}] to fewer dims [${shape}]`);
-  const target = shape.map((x, i) => (x === -1 ? t.shape[i - (shape.length - t.ndim)] : x));
+  const target = shape.map((x, i) => (x === -1 ? t.shape[i - (shape.length - t.ndim)] : x === 0 ? 0 : x)); // -0 -> 0
   if (target.some((x) => !Number.isSafeInteger(x) || x < 0)) throw new Error(`expand: invalid target shape [${shape}] for [${t.shape}] (dims must be non-negative integers; -1 only for existing dims)`);
   if (broadcastShapes(t.shape, target, 'expand').some((x, i) => x !== target[i])) throw new Error(`expand: [${t.shape}] cannot expand to [${shape}]`);
   const out = view(t, target, broadcastStrides(t, target), t.offset);
