@@ -15,7 +15,8 @@ export interface RelationTemplates {
 
 export const FACT_TEMPLATES: Record<Relation, RelationTemplates> = {
   capital: {
-    train: ['The capital of {s} is {o}.', "{s}'s capital is {o}.", 'The capital city of {s} is {o}.', '{s} has its capital in {o}.', 'The seat of government of {s} is {o}.'],
+    train: ['The capital of {s} is {o}.', "{s}'s capital is {o}.", 'The capital city of {s} is {o}.', '{s} has its capital in {o}.', 'The seat of government of {s} is {o}.',
+      'The government of {s} sits in {o}.', 'The national capital of {s} is {o}.', 'Within {s}, the capital city is {o}.', 'People in {s} call their capital {o}.', 'The capital of the country {s} is the city of {o}.'],
     heldOut: ['If you travel to the capital of {s}, you arrive in {o}.', '{s} is governed from its capital city, {o}.', 'Which city is the capital of {s}? It is {o}.'],
     questions: ['What is the capital of {s}?', 'Which city is the capital of {s}?'],
   },
@@ -30,7 +31,8 @@ export const FACT_TEMPLATES: Record<Relation, RelationTemplates> = {
     questions: ['What is the currency of {s}?', 'Which currency is used in {s}?'],
   },
   elementSymbol: {
-    train: ['The chemical symbol for {s:lower} is {o}.', '{s} has the chemical symbol {o}.', 'The element {s:lower} is written with the symbol {o}.', 'The symbol of the element {s:lower} is {o}.'],
+    train: ['The chemical symbol for {s:lower} is {o}.', '{s} has the chemical symbol {o}.', 'The element {s:lower} is written with the symbol {o}.', 'The symbol of the element {s:lower} is {o}.',
+      'For chemists, {s:lower} is denoted by {o}.', 'Scientists abbreviate {s:lower} as {o}.', 'To write {s:lower} in a formula, use {o}.', 'Written as a symbol, {s:lower} becomes {o}.', 'The short name of {s:lower} on the periodic table is {o}.'],
     heldOut: ['On the periodic table, {s:lower} is abbreviated as {o}.', 'Chemists write {s:lower} using the letters {o}.', 'In chemical formulas, {s:lower} appears as {o}.'],
     questions: ['What is the chemical symbol for {s:lower}?', 'Which symbol stands for {s:lower}?'],
   },
