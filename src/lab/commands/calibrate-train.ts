@@ -261,7 +261,7 @@ export const calibrateReplicate: CommandSpec = {
 
 export const demoCommand: CommandSpec = {
   name: 'demo',
-  summary: 'The short RLCR replication (one seed, fewer steps, ~15 min on 2 cores): builds the tiny organism, writes the report',
+  summary: 'The short RLCR replication (one seed, fewer steps, ~15 min on 2 cores): builds (or reuses) a small task organism, trains RLVR and RLCR, writes the comparison report',
   examples: ['glassbox demo', 'glassbox demo --out ./demo --steps 100'],
   options: replicateOptions,
   run: (opts, _pos, ctx) => runReplicate(opts, ctx, { steps: 250, sftSteps: 600, seeds: '0', evalInDomain: 300, evalOod: 150, voting: 60, outName: 'demo', section: 'replicate' }),
