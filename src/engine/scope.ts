@@ -11,8 +11,6 @@ export interface Scoped {
   _scope: ScopeFrame | null;
 }
 
-export interface Releasable { release(): void; reachableFrom?: unknown }
-
 export class ScopeFrame {
   readonly tensors = new Set<Scoped>();
   readonly nodes = new Set<{ release(): void; _scope: ScopeFrame | null }>();

@@ -38,7 +38,6 @@ export interface ForwardOptions {
   stopAtLayer?: number | null;
   /** Replaces the token-embedding lookup: [B, T, d_model] (before Gemma's sqrt(d) scaling), e.g. for embedding attacks. */
   inputsEmbeds?: Tensor | null;
-  /** Also return hook_pattern tensors for these layers' attention even without hooks (internal). */
   /**
    * Unembed only the last position: logits [B, 1, V] instead of [B, T, V] (what generation needs; the LM head
    * is the biggest matmul of a decode step's prefill). unembed.hook_out then sees that one position.

@@ -3,7 +3,7 @@
  * generation step) and may return a replacement: read (capture), add (steering), replace (patching) or
  * ablate, at chosen positions. Replacements are ordinary ops, so gradients flow through hooks.
  */
-import { Tensor, empty, add, mul, where, clone, noGrad, type Tensor as T } from '../engine/index.js';
+import { Tensor, empty, add, mul, where, clone, noGrad } from '../engine/index.js';
 
 export interface HookContext {
   name: string;
@@ -42,14 +42,11 @@ function positionMask(act: Tensor, axis: number, positions: Positions, posOffset
   const T = act.shape[axis];
   const shape = act.shape.map((_, i) => (i === axis ? T : 1));
   const m = empty(shape);
-  let any = false;
   for (let t = 0; t < T; t++) {
     const p = posOffset + t;
     const on = typeof positions === 'function' ? positions(p) : positions.includes(p);
     m.data[t] = on ? 1 : 0;
-    any ||= on;
   }
-  void any;
   return m;
 }
 
@@ -112,6 +109,6 @@ export function capture(name: Hook['name'], store: Map<string, Tensor>): Hook {
 }
 
 /** Like capture, but keeps the graph: the stored tensor is the live activation (retainGrad for its gradient). */
-export function captureWithGrad(name: Hook['name'], store: Map<string, T>): Hook {
+export function captureWithGrad(name: Hook['name'], store: Map<string, Tensor>): Hook {
   return { name, fn: (act, ctx) => { store.set(ctx.name, act); if (act.requiresGrad) act.retainGrad(); } };
 }

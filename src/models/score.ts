@@ -2,7 +2,7 @@
  * Log-likelihood scoring: per-token log-probabilities of continuations given contexts, batched with
  * right padding (what multiple-choice benchmarks need), and perplexity over a token sequence.
  */
-import { noGrad, scope, empty, crossEntropy, slice, reshape, contiguous } from '../engine/index.js';
+import { noGrad, scope, empty, crossEntropy, reshape, contiguous } from '../engine/index.js';
 import type { Model } from './model.js';
 
 export interface ContinuationScore {
@@ -78,4 +78,3 @@ export function perplexity(model: Model, ids: number[], opts: { window?: number 
   return { perplexity: Math.exp(total / n), nll: total / n, tokens: n };
 }
 
-void slice;

@@ -8,7 +8,7 @@ import { K } from '../backend.js';
 import { BinaryOp, UnaryOp, type UnaryOpName } from '../kernels.js';
 import { defineOp, type OpCase } from '../op.js';
 import { randn, uniform, Rng } from '../random.js';
-import { broadcastShapes, broadcastStrides, contig, contiguous, transpose } from './shape.js';
+import { broadcastShapes, broadcastStrides, contig, contiguous, dataFrom, transpose } from './shape.js';
 import { sumTo } from './reduce.js';
 
 function f32(t: Tensor, op: string): void {
@@ -24,7 +24,7 @@ function unary(name: UnaryOpName, x: Tensor, alpha = 0): Tensor {
   const out = record(y, name, [x], [xc.t, y], (g, [xs, ys]) => {
     const gc = contig(g);
     const gx = empty(xs.shape);
-    K().unaryBackward(op, xs.data as Float32Array, xs.offset, contiguousData(ys), contiguousData(gc.t), gx.data as Float32Array, xs.size, alpha);
+    K().unaryBackward(op, xs.data as Float32Array, xs.offset, dataFrom(ys), dataFrom(gc.t), gx.data as Float32Array, xs.size, alpha);
     if (gc.copied) gc.t.dispose();
     return [gx];
   });
@@ -32,9 +32,6 @@ function unary(name: UnaryOpName, x: Tensor, alpha = 0): Tensor {
   return out;
 }
 
-function contiguousData(t: Tensor): Float32Array {
-  return (t.offset === 0 ? t.data : t.data.subarray(t.offset)) as Float32Array;
-}
 
 export const neg = (x: Tensor) => unary('neg', x);
 export const exp = (x: Tensor) => unary('exp', x);

@@ -4,10 +4,10 @@
  */
 import { Tensor, empty, tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
-import { randn, uniform, randint, Rng } from '../random.js';
+import { randn, randint, Rng } from '../random.js';
 import { softmax, logSoftmax, layerNorm, rmsNorm, rope, attention, embedding, crossEntropy, gatherRows } from './nn.js';
 import { topk, sampleLogits } from './sampling.js';
-import { slice, contiguous } from './shape.js';
+import { slice } from './shape.js';
 
 const R = (g: () => number) => new Rng(Math.floor(g() * 1e9));
 const rn = (shape: number[], std = 1) => (g: () => number) => randn(shape, R(g), std);
@@ -89,4 +89,3 @@ defineOp({ name: 'sampleLogits', differentiable: false, cases: [
   { label: 'greedy [5,20]', make: (g) => [rn([5, 20], 3)(g)], run: ([x]) => sampleLogits(x, new Rng(1), { temperature: 0 }), diff: [] },
   { label: 'T0.8 top-k 5 top-p 0.9 [6,30]', make: (g) => [rn([6, 30], 2)(g)], run: ([x]) => sampleLogits(x, new Rng(7), { temperature: 0.8, topK: 5, topP: 0.9 }), diff: [] },
 ] });
-void uniform; void contiguous;

@@ -3,11 +3,11 @@
  * via wOffset), RoPE (HF rotate-half), fused attention (GQA, causal, sliding window, soft-capping,
  * key padding mask), embedding lookup, cross-entropy with ignore index, and row gather.
  */
-import { Tensor, empty, numel } from '../tensor.js';
+import { Tensor, empty } from '../tensor.js';
 import { record, noGrad, isGradEnabled } from '../autograd.js';
 import { K } from '../backend.js';
 import type { AttentionGeom, F32, I32 } from '../kernels.js';
-import { contig, clone } from './shape.js';
+import { contig, clone, dataFrom } from './shape.js';
 
 const f = (t: Tensor) => t.data as F32;
 
@@ -28,7 +28,7 @@ function softmaxImpl(x: Tensor, log: boolean): Tensor {
   return record(y, name, [x], [y], (g, [ys]) => {
     const gc = contig(g);
     const gx = empty(ys.shape);
-    K().softmaxBackward(f(ys), gc.t.offset ? f(gc.t).subarray(gc.t.offset) : f(gc.t), f(gx), rows, cols, log);
+    K().softmaxBackward(f(ys), dataFrom(gc.t), f(gx), rows, cols, log);
     if (gc.copied) gc.t.dispose();
     return [gx];
   });
@@ -57,7 +57,7 @@ export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps = 1
     const gx = empty(xs.shape);
     const gw = w && w.requiresGrad ? empty([cols]) : null;
     const gb = b && b.requiresGrad ? empty([cols]) : null;
-    K().layerNormBackward(f(xs), xs.offset, ws ? f(ws) : null, ws ? ws.offset : 0, f(ms), f(rs), gc.t.offset ? f(gc.t).subarray(gc.t.offset) : f(gc.t), f(gx), gw ? f(gw) : null, gb ? f(gb) : null, rows, cols);
+    K().layerNormBackward(f(xs), xs.offset, ws ? f(ws) : null, ws ? ws.offset : 0, f(ms), f(rs), dataFrom(gc.t), f(gx), gw ? f(gw) : null, gb ? f(gb) : null, rows, cols);
     if (gc.copied) gc.t.dispose();
     return [gx, ...(w ? [gw] : []), ...(b ? [gb] : [])];
   });
@@ -77,7 +77,7 @@ export function rmsNorm(x: Tensor, w: Tensor | null, eps = 1e-6, wOffset = 0): T
     const gc = contig(g);
     const gx = empty(xs.shape);
     const gw = w && w.requiresGrad ? empty([cols]) : null;
-    K().rmsNormBackward(f(xs), xs.offset, ws ? f(ws) : null, ws ? ws.offset : 0, f(rs), gc.t.offset ? f(gc.t).subarray(gc.t.offset) : f(gc.t), f(gx), gw ? f(gw) : null, rows, cols, wOffset);
+    K().rmsNormBackward(f(xs), xs.offset, ws ? f(ws) : null, ws ? ws.offset : 0, f(rs), dataFrom(gc.t), f(gx), gw ? f(gw) : null, rows, cols, wOffset);
     if (gc.copied) gc.t.dispose();
     return w ? [gx, gw] : [gx];
   });
@@ -173,7 +173,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     const gq = empty([B, T, Hq, D]), gk = empty([B, S, Hkv, D]), gv = empty([B, S, Hkv, D]);
     const g2: AttentionGeom = { ...g, qOff: qs.offset, kOff: ks.offset, vOff: vs.offset };
     const mArr = ms ? (ms.offset ? (ms.data as I32).subarray(ms.offset) : (ms.data as I32)) : null;
-    K().attentionBackward(f(qs), f(ks), f(vs), g2, mArr, f(ps), gc.t.offset ? f(gc.t).subarray(gc.t.offset) : f(gc.t), f(gq), f(gk), f(gv));
+    K().attentionBackward(f(qs), f(ks), f(vs), g2, mArr, f(ps), dataFrom(gc.t), f(gq), f(gk), f(gv));
     if (gc.copied) gc.t.dispose();
     return [gq, gk, gv];
   });
@@ -199,7 +199,7 @@ export function embedding(W: Tensor, ids: Tensor): Tensor {
   const res = record(out, 'embedding', [W], [ic.t], (g, [is]) => {
     const gc = contig(g);
     const gw = empty([V, D]);
-    K().embeddingBackward(gc.t.offset ? f(gc.t).subarray(gc.t.offset) : f(gc.t), is.data as I32, is.offset, n, V, D, f(gw));
+    K().embeddingBackward(dataFrom(gc.t), is.data as I32, is.offset, n, V, D, f(gw));
     if (gc.copied) gc.t.dispose();
     return [gw];
   });
@@ -266,7 +266,7 @@ export function gatherRows(x: Tensor, idx: Tensor): Tensor {
   const res = record(out, 'gatherRows', [x], [ic.t], (g, [is]) => {
     const gc = contig(g);
     const gx = empty(x.shape);
-    K().gatherRowsBackward(gc.t.offset ? f(gc.t).subarray(gc.t.offset) : f(gc.t), is.data as I32, is.offset, rows, cols, f(gx));
+    K().gatherRowsBackward(dataFrom(gc.t), is.data as I32, is.offset, rows, cols, f(gx));
     if (gc.copied) gc.t.dispose();
     return [gx];
   });
@@ -274,4 +274,3 @@ export function gatherRows(x: Tensor, idx: Tensor): Tensor {
   return res;
 }
 
-export { numel };

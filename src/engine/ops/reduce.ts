@@ -31,7 +31,7 @@ function reduceOne(x: Tensor, d: number, op: number, argmax: Tensor | null = nul
 }
 
 function sumRaw(x: Tensor, dims: number[], keepdim: boolean): Tensor {
-  let cur = contig(x);
+  const cur = contig(x);
   let t = cur.t;
   let owned = cur.copied;
   for (let i = dims.length - 1; i >= 0; i--) {
@@ -40,14 +40,9 @@ function sumRaw(x: Tensor, dims: number[], keepdim: boolean): Tensor {
     t = r; owned = true;
   }
   const outShape = keepdim ? t.shape.slice() : x.shape.filter((_, i) => !dims.includes(i));
-  if (!owned) { // no dims reduced: copy so the result is a fresh tensor
-    const c = empty(x.shape);
-    K().copyStrided(t.data, t.offset, t.strides, c.data, 0, c.strides, t.shape);
-    t = c;
-  }
+  if (!owned) t = clonePlain(t); // no dims reduced: copy so the result is a fresh tensor
   const res = noGrad(() => reshape(t, outShape));
   t.dispose();
-  void cur;
   return res;
 }
 

@@ -208,6 +208,12 @@ defineOp({ name: 'cat', differentiable: true, cases: [
   { label: '[1,4]+[3,4] dim0', make: (g) => [r([1, 4])(g), r([3, 4])(g)], run: (xs) => cat(xs, 0) },
 ] });
 
+/** The data of a contiguous tensor as an array starting at its first element (for kernels without an offset argument). */
+export function dataFrom(t: Tensor): Float32Array {
+  const d = t.data as Float32Array;
+  return t.offset ? d.subarray(t.offset) : d;
+}
+
 /** `t` itself when contiguous, else a contiguous copy made outside autograd (dispose it when `copied`). For kernels. */
 export function contig(t: Tensor): { t: Tensor; copied: boolean } {
   if (t.isContiguous) return { t, copied: false };

@@ -2,7 +2,7 @@
  * Model verbs: `glassbox inspect <dir>` (architecture, sizes, dtype, hook names), `glassbox logits <dir>
  * --ids 1,2,3` (next-token logits at every position, for cross-checks) and `glassbox generate <dir>`.
  */
-import { loadModel, generateText, generate, type Model } from '../../models/index.js';
+import { loadModel, generateText, type Model } from '../../models/index.js';
 import { noGrad, scope } from '../../engine/index.js';
 import { UserError, type CommandSpec } from '../command.js';
 
@@ -107,17 +107,13 @@ export const generateCommand: CommandSpec = {
     const m = load(pos[0]);
     try {
       if (!m.tokenizer) throw new UserError(`${pos[0]} has no tokenizer.json; use \`glassbox logits --ids\` for raw ids`);
-      const streaming = prompts.length === 1 && !opts.json;
-      let printed = 0;
       const r = generateText(m, prompts, {
         chat: !!opts.chat, system: opts.system as string | undefined, maxNewTokens: Number(opts['max-tokens']),
         temperature: Number(opts.temperature), topP: Number(opts['top-p']), topK: Number(opts['top-k']), seed: Number(opts.seed),
         stop: opts.stop as string[] | undefined,
-        onToken: streaming ? (_row, _tok) => { printed++; } : undefined,
       });
       if (opts.json) ctx.out(JSON.stringify(prompts.map((p, i) => ({ prompt: p, text: r.texts![i], tokens: r.tokens[i], finishReason: r.finishReasons[i] }))));
       else prompts.forEach((p, i) => ctx.out(`${prompts.length > 1 ? `[${i}] ` : ''}${p}${r.texts![i]}`));
-      void printed; void generate;
       return 0;
     } finally { m.dispose(); }
   },
