@@ -71,18 +71,23 @@ struct Block {
 
 std::mutex g_blocks_mu;
 std::unordered_map<void*, Block*> g_blocks;  // live blocks by data pointer
-int64_t g_pending_external = 0;              // bytes released by finalizers, not yet reported to V8
+int64_t g_reported = 0;                      // bytes V8 has been told about (napi_adjust_external_memory)
 
-void report_released(napi_env env) {
-  int64_t pending;
+// Tells V8 how much memory the pool holds from the system (live + cached blocks), so that buffers leaked
+// without free() put pressure on the GC, whose finalizers then release them. Only what the pool takes
+// from or returns to the system is reported, not every alloc/free: a training step that reuses cached
+// blocks reports nothing, whereas reporting each alloc made V8 run a full GC on nearly every allocation
+// once a step's activations exceeded its external-memory limit.
+void sync_external(napi_env env) {
+  int64_t held = gb::mem_held(), delta;
   {
     std::lock_guard<std::mutex> lk(g_blocks_mu);
-    pending = g_pending_external;
-    g_pending_external = 0;
+    delta = held - g_reported;
+    g_reported = held;
   }
-  if (pending) {
+  if (delta) {
     int64_t out;
-    napi_adjust_external_memory(env, -pending, &out);
+    napi_adjust_external_memory(env, delta, &out);
   }
 }
 
@@ -96,7 +101,6 @@ void finalize_block(napi_env env, void* data, void* hint) {
       if (it != g_blocks.end() && it->second == b) g_blocks.erase(it);
       b->freed = true;
       release = true;
-      g_pending_external += (int64_t)b->cap;
     }
   }
   if (release) gb::mem_release(b->ptr, b->cap);
@@ -114,7 +118,6 @@ napi_value Alloc(napi_env env, napi_callback_info info) {
       napi_create_arraybuffer(env, 0, &unused, &ab);
       return ab;
     }
-    report_released(env);
     size_t cap = 0;
     void* p = gb::mem_alloc((size_t)n, &cap);
     if (!p) c.fail("out of memory allocating " + std::to_string(n) + " bytes");
@@ -130,8 +133,7 @@ napi_value Alloc(napi_env env, napi_callback_info info) {
       std::lock_guard<std::mutex> lk(g_blocks_mu);
       g_blocks[p] = b;
     }
-    int64_t out;
-    napi_adjust_external_memory(env, (int64_t)cap, &out);
+    sync_external(env);
     return ab;
   });
 }
@@ -166,9 +168,7 @@ napi_value Free(napi_env env, napi_callback_info info) {
     napi_status st = napi_detach_arraybuffer(env, argv[0]);
     (void)st;  // on failure the memory is still released: JS must never read it again anyway
     gb::mem_release(b->ptr, b->cap);
-    int64_t out;
-    napi_adjust_external_memory(env, -(int64_t)b->cap, &out);
-    report_released(env);
+    sync_external(env);
     return undefined(env);
   });
 }
@@ -189,6 +189,7 @@ napi_value MemStats(napi_env env, napi_callback_info info) {
 napi_value TrimCache(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
     gb::mem_trim();
+    sync_external(env);
     return undefined(env);
   });
 }

@@ -1,5 +1,6 @@
 // Size classes: 64-byte multiples up to 1 KiB, then four classes per power of two (<= 25% slack).
 // Freed blocks go to a per-class free list while the cache holds under its limit (512 MiB by default).
+// `held` (live + cached) changes only when a block comes from or goes back to the system.
 #include "memory.h"
 
 #include <cstdlib>
@@ -13,7 +14,7 @@ namespace {
 
 std::mutex g_mu;
 std::unordered_map<size_t, std::vector<void*>> g_cache;
-int64_t g_cached = 0, g_live = 0, g_live_blocks = 0, g_total = 0;
+int64_t g_cached = 0, g_live = 0, g_live_blocks = 0, g_total = 0, g_held = 0;
 int64_t g_limit = int64_t(512) << 20;
 
 size_t size_class(size_t n) {
@@ -37,12 +38,14 @@ void* mem_alloc(size_t nbytes, size_t* cap) {
       g_cached -= (int64_t)c;
     }
   }
-  if (p == nullptr) {
+  bool fresh = p == nullptr;
+  if (fresh) {
     if (posix_memalign(&p, 64, c) != 0) return nullptr;
   }
   std::memset(p, 0, nbytes);  // only what the caller sees: untouched slack pages of big blocks stay unmapped
   std::lock_guard<std::mutex> lk(g_mu);
   g_live += (int64_t)c;
+  if (fresh) g_held += (int64_t)c;
   g_live_blocks++;
   g_total++;
   *cap = c;
@@ -58,6 +61,7 @@ void mem_release(void* p, size_t cap) {
     g_cached += (int64_t)cap;
   } else {
     std::free(p);
+    g_held -= (int64_t)cap;
   }
 }
 
@@ -66,11 +70,17 @@ MemStats mem_stats() {
   return MemStats{g_live, g_cached, g_live_blocks, g_total};
 }
 
+int64_t mem_held() {
+  std::lock_guard<std::mutex> lk(g_mu);
+  return g_held;
+}
+
 void mem_trim() {
   std::lock_guard<std::mutex> lk(g_mu);
   for (auto& kv : g_cache)
     for (void* p : kv.second) std::free(p);
   g_cache.clear();
+  g_held -= g_cached;
   g_cached = 0;
 }
 

@@ -18,6 +18,8 @@ void* mem_alloc(size_t nbytes, size_t* cap);
 // Returns a block (of capacity cap) to the cache or to the system.
 void mem_release(void* p, size_t cap);
 MemStats mem_stats();
+// Bytes taken from the system and not returned (live + cached): what the process really holds.
+int64_t mem_held();
 // Frees every cached block; sets the cache bound (bytes).
 void mem_trim();
 void mem_set_cache_limit(int64_t bytes);

@@ -2,8 +2,8 @@
  * glassbox engine: tensors with tape autograd over swappable kernels (native OpenBLAS addon, or the
  * TypeScript reference). Import from here; the op functions are also available as `ops.*`.
  */
-export { Tensor, empty, zeros, ones, full, scalar, tensor, arange, numel, contiguousStrides, type Shape } from './tensor.js';
-export { Storage, storageStats, type DType } from './storage.js';
+export { Tensor, empty, emptyUninit, zeros, ones, full, scalar, tensor, arange, numel, contiguousStrides, type Shape } from './tensor.js';
+export { Storage, storageStats, setStoragePoolLimit, type DType } from './storage.js';
 export { scope } from './scope.js';
 export { noGrad, isGradEnabled, GradNode } from './autograd.js';
 export { K, setBackend, backendName, withBackend, getNativeKernels, type BackendName } from './backend.js';

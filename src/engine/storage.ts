@@ -1,7 +1,8 @@
 /**
  * Storage: the flat buffer behind tensors. Native (64-byte aligned, freed explicitly through the addon)
  * when the addon is loaded, a plain typed array otherwise. Reference counted: views share one storage,
- * and the memory is released when the last tensor (or autograd node) holding it lets go.
+ * and the memory is released when the last tensor (or autograd node) holding it lets go. Released native
+ * buffers are kept (bounded) for reuse, so a training step creates no new ArrayBuffers.
  */
 import { loadNativeAddon } from './native-addon.js';
 
@@ -11,6 +12,34 @@ export type TypedData = Float32Array | Int32Array;
 interface Allocator {
   alloc(nbytes: number): ArrayBuffer;
   free(ab: ArrayBuffer): void;
+}
+
+/**
+ * Released native ArrayBuffers by capacity, reused by later allocations. Every new external ArrayBuffer
+ * counts towards V8's external-memory budget until a GC sweeps it, so allocating a fresh one per tensor
+ * made V8 run a full mark-compact on almost every allocation once a step's activations passed its limit
+ * (most of a training step's time outside kernels). Reusing the objects keeps V8 out of it.
+ */
+const pool = new Map<number, ArrayBuffer[]>();
+let pooledBytes = 0;
+let poolLimit = 512 * 1024 * 1024;
+
+/** Capacity class of an allocation: 64-byte multiples up to 1 KiB, then four classes per power of two. */
+export function capacityOf(nbytes: number): number {
+  if (nbytes <= 1024) return nbytes <= 64 ? 64 : Math.ceil(nbytes / 64) * 64;
+  const quarter = 2 ** (Math.floor(Math.log2(nbytes)) - 2);
+  return Math.ceil(nbytes / quarter) * quarter;
+}
+
+/** Bounds the bytes of released buffers kept for reuse (default 512 MiB); 0 frees them all now. */
+export function setStoragePoolLimit(bytes: number): void {
+  if (!(bytes >= 0)) throw new Error(`setStoragePoolLimit: bytes must be >= 0, got ${bytes}`);
+  poolLimit = bytes;
+  if (pooledBytes <= poolLimit) return;
+  const a = getAllocator();
+  for (const [cap, list] of pool) {
+    while (list.length && pooledBytes > poolLimit) { a!.free(list.pop()!); pooledBytes -= cap; }
+  }
 }
 
 let allocator: Allocator | null | undefined;
@@ -34,14 +63,25 @@ export class Storage {
     storageStats.allocated++;
   }
 
-  static alloc(dtype: DType, n: number): Storage {
+  /** n elements, zero-filled unless `zero` is false (then the contents are unspecified: the caller writes every element). */
+  static alloc(dtype: DType, n: number, zero = true): Storage {
     if (dtype !== 'f32' && dtype !== 'i32') throw new Error(`Storage.alloc: unknown dtype '${String(dtype)}' (use 'f32' or 'i32')`);
     if (!Number.isSafeInteger(n) || n < 0) throw new Error(`Storage.alloc: invalid element count ${n}`);
     const nbytes = n * 4;
     const a = getAllocator();
     if (a && n > 0) {
-      const ab = a.alloc(nbytes);
-      return new Storage(dtype, dtype === 'f32' ? new Float32Array(ab, 0, n) : new Int32Array(ab, 0, n), true, nbytes);
+      const cap = capacityOf(nbytes);
+      const reused = pool.get(cap)?.pop();
+      let data: TypedData;
+      if (reused) {
+        pooledBytes -= cap;
+        data = dtype === 'f32' ? new Float32Array(reused, 0, n) : new Int32Array(reused, 0, n);
+        if (zero) data.fill(0);
+      } else {
+        const ab = a.alloc(cap); // zero-filled
+        data = dtype === 'f32' ? new Float32Array(ab, 0, n) : new Int32Array(ab, 0, n);
+      }
+      return new Storage(dtype, data, true, nbytes);
     }
     return new Storage(dtype, dtype === 'f32' ? new Float32Array(n) : new Int32Array(n), false, nbytes);
   }
@@ -59,6 +99,13 @@ export class Storage {
     this.freed = true;
     storageStats.live--;
     storageStats.liveBytes -= this.nbytes;
-    if (this.native) getAllocator()!.free(this.data.buffer as ArrayBuffer);
+    if (!this.native) return;
+    const ab = this.data.buffer as ArrayBuffer;
+    if (pooledBytes + ab.byteLength <= poolLimit) {
+      let list = pool.get(ab.byteLength);
+      if (!list) { list = []; pool.set(ab.byteLength, list); }
+      list.push(ab);
+      pooledBytes += ab.byteLength;
+    } else getAllocator()!.free(ab);
   }
 }

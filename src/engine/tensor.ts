@@ -198,6 +198,17 @@ export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   return new Tensor(Storage.alloc(dtype, n), shape.slice(), contiguousStrides(shape), 0);
 }
 
+/**
+ * Like empty(), but reused memory is not zeroed: the contents are unspecified until written. For kernel
+ * outputs that the kernel overwrites in full (every kernel documents that it does), which saves a memset
+ * per op; never for anything read before it is written.
+ */
+export function emptyUninit(shape: Shape, dtype: DType = 'f32'): Tensor {
+  checkShape(shape, 'emptyUninit');
+  const n = numel(shape);
+  return new Tensor(Storage.alloc(dtype, n, false), shape.slice(), contiguousStrides(shape), 0);
+}
+
 export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
   const t = empty(shape, dtype);
   if (value !== 0) t.data.fill(value); // freshly allocated storage is zero-filled

@@ -2,7 +2,7 @@
  * Matrix products on sgemm: `matmul` (batched, broadcasting batch dims, transposed views passed to BLAS
  * as transpose flags, never materialised) and `linear` (x W^T + b, the layer every model is made of).
  */
-import { Tensor, empty, numel } from '../tensor.js';
+import { Tensor, emptyUninit, numel } from '../tensor.js';
 import { record } from '../autograd.js';
 import { K } from '../backend.js';
 import { defineOp } from '../op.js';
@@ -59,7 +59,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   };
   if (sA === null) { A = fix(A, a, M, Ka); sA = M * Ka; }
   if (sB === null) { B = fix(B, b, Kb, N); sB = Kb * N; }
-  const out = empty([...batchShape, M, N]);
+  const out = emptyUninit([...batchShape, M, N]);
   if (batch > 0 && M > 0 && N > 0) {
     K().gemm(A.trans, B.trans, M, N, Ka, 1, A.t.data as Float32Array, A.t.offset, A.ld, sA,
       B.t.data as Float32Array, B.t.offset, B.ld, sB, 0, out.data as Float32Array, 0, N, M * N, batch);
@@ -98,7 +98,7 @@ export function linear(x: Tensor, W: Tensor, bias: Tensor | null = null, layout:
   const rows = numel(x.shape.slice(0, -1)); // not x.size / I: I may be 0
   const xc = contig(x), Wc = contig(W);
   const outShape = [...x.shape.slice(0, -1), O];
-  const out = empty(outShape);
+  const out = emptyUninit(outShape);
   if (rows > 0 && O > 0) {
     if (bias) {
       const bc = contig(bias);
@@ -115,15 +115,15 @@ export function linear(x: Tensor, W: Tensor, bias: Tensor | null = null, layout:
     const gd = gc.t.data as Float32Array;
     let gx: Tensor | null = null, gW: Tensor | null = null, gb: Tensor | null = null;
     if (x.requiresGrad) {
-      gx = empty(xs.shape);
+      gx = emptyUninit(xs.shape);
       K().gemm(false, !tw, rows, I, O, 1, gd, gc.t.offset, O, 0, Ws.data as Float32Array, Ws.offset, tw ? I : O, 0, 0, gx.data as Float32Array, 0, I, 0, 1);
     }
     if (W.requiresGrad) {
       if (tw) {
-        gW = empty([O, I]); // g^T x
+        gW = emptyUninit([O, I]); // g^T x
         K().gemm(true, false, O, I, rows, 1, gd, gc.t.offset, O, 0, xs.data as Float32Array, xs.offset, I, 0, 0, gW.data as Float32Array, 0, I, 0, 1);
       } else {
-        gW = empty([I, O]); // x^T g
+        gW = emptyUninit([I, O]); // x^T g
         K().gemm(true, false, I, O, rows, 1, xs.data as Float32Array, xs.offset, I, 0, gd, gc.t.offset, O, 0, 0, gW.data as Float32Array, 0, O, 0, 1);
       }
     }

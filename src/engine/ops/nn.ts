@@ -3,7 +3,7 @@
  * via wOffset), RoPE (HF rotate-half), fused attention (GQA, causal, sliding window, soft-capping,
  * key padding mask), embedding lookup, cross-entropy with ignore index, and row gather.
  */
-import { Tensor, empty } from '../tensor.js';
+import { Tensor, empty, emptyUninit } from '../tensor.js';
 import { record, noGrad, isGradEnabled } from '../autograd.js';
 import { K } from '../backend.js';
 import type { AttentionGeom, F32, I32 } from '../kernels.js';
@@ -22,12 +22,12 @@ function softmaxImpl(x: Tensor, log: boolean): Tensor {
   const name = log ? 'logSoftmax' : 'softmax';
   const [rows, cols] = lastDim(x, name);
   const xc = contig(x);
-  const y = empty(x.shape);
+  const y = emptyUninit(x.shape);
   K().softmax(f(xc.t), xc.t.offset, f(y), rows, cols, log);
   if (xc.copied) xc.t.dispose();
   return record(y, name, [x], [y], (g, [ys]) => {
     const gc = contig(g);
-    const gx = empty(ys.shape);
+    const gx = emptyUninit(ys.shape);
     K().softmaxBackward(f(ys), dataFrom(gc.t), f(gx), rows, cols, log);
     if (gc.copied) gc.t.dispose();
     return [gx];
@@ -48,15 +48,15 @@ export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps = 1
   const [rows, cols] = lastDim(x, 'layerNorm');
   checkVec(w, cols, 'layerNorm', 'weight'); checkVec(b, cols, 'layerNorm', 'bias');
   const xc = contig(x), wc = w ? contig(w) : null, bc = b ? contig(b) : null;
-  const y = empty(x.shape), mean = empty([rows]), rstd = empty([rows]);
+  const y = emptyUninit(x.shape), mean = emptyUninit([rows]), rstd = emptyUninit([rows]);
   K().layerNorm(f(xc.t), xc.t.offset, wc ? f(wc.t) : null, wc ? wc.t.offset : 0, bc ? f(bc.t) : null, bc ? bc.t.offset : 0, f(y), f(mean), f(rstd), rows, cols, eps);
   const inputs = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
   const saved = [xc.t, mean, rstd, ...(wc ? [wc.t] : [])];
   const out = record(y, 'layerNorm', inputs, saved, (g, [xs, ms, rs, ws]) => {
     const gc = contig(g);
-    const gx = empty(xs.shape);
-    const gw = w && w.requiresGrad ? empty([cols]) : null;
-    const gb = b && b.requiresGrad ? empty([cols]) : null;
+    const gx = emptyUninit(xs.shape);
+    const gw = w && w.requiresGrad ? emptyUninit([cols]) : null;
+    const gb = b && b.requiresGrad ? emptyUninit([cols]) : null;
     K().layerNormBackward(f(xs), xs.offset, ws ? f(ws) : null, ws ? ws.offset : 0, f(ms), f(rs), dataFrom(gc.t), f(gx), gw ? f(gw) : null, gb ? f(gb) : null, rows, cols);
     if (gc.copied) gc.t.dispose();
     return [gx, ...(w ? [gw] : []), ...(b ? [gb] : [])];
@@ -71,12 +71,12 @@ export function rmsNorm(x: Tensor, w: Tensor | null, eps = 1e-6, wOffset = 0): T
   const [rows, cols] = lastDim(x, 'rmsNorm');
   checkVec(w, cols, 'rmsNorm', 'weight');
   const xc = contig(x), wc = w ? contig(w) : null;
-  const y = empty(x.shape), rstd = empty([rows]);
+  const y = emptyUninit(x.shape), rstd = emptyUninit([rows]);
   K().rmsNorm(f(xc.t), xc.t.offset, wc ? f(wc.t) : null, wc ? wc.t.offset : 0, f(y), f(rstd), rows, cols, eps, wOffset);
   const out = record(y, 'rmsNorm', w ? [x, w] : [x], [xc.t, rstd, ...(wc ? [wc.t] : [])], (g, [xs, rs, ws]) => {
     const gc = contig(g);
-    const gx = empty(xs.shape);
-    const gw = w && w.requiresGrad ? empty([cols]) : null;
+    const gx = emptyUninit(xs.shape);
+    const gw = w && w.requiresGrad ? emptyUninit([cols]) : null;
     K().rmsNormBackward(f(xs), xs.offset, ws ? f(ws) : null, ws ? ws.offset : 0, f(rs), dataFrom(gc.t), f(gx), gw ? f(gw) : null, rows, cols, wOffset);
     if (gc.copied) gc.t.dispose();
     return w ? [gx, gw] : [gx];
@@ -101,11 +101,11 @@ export function rope(x: Tensor, cos: Tensor, sin: Tensor, rotDim?: number): Tens
   if (sin.ndim !== 3 || sin.shape.some((s, i) => s !== cos.shape[i])) throw new Error(`rope: sin [${sin.shape}] must match cos [${cos.shape}]`);
   const xc = contig(x), cc = contig(cos), sc = contig(sin);
   if (cc.t.offset !== sc.t.offset) throw new Error('rope: cos and sin tables must share an offset layout (make them contiguous)');
-  const y = empty(x.shape);
+  const y = emptyUninit(x.shape);
   K().rope(f(xc.t), xc.t.offset, f(y), f(cc.t), f(sc.t), cc.t.offset, Bc, B, T, H, D, rd, false);
   const out = record(y, 'rope', [x], [cc.t, sc.t], (g, [cs, ss]) => {
     const gc = contig(g);
-    const gx = empty([B, T, H, D]);
+    const gx = emptyUninit([B, T, H, D]);
     K().rope(f(gc.t), gc.t.offset, f(gx), f(cs), f(ss), cs.offset, Bc, B, T, H, D, rd, true);
     if (gc.copied) gc.t.dispose();
     return [gx];
@@ -163,14 +163,14 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     window: opts.window ?? 0, qPos0: opts.qPos0 ?? S - T,
   };
   const needGrad = isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad);
-  const out = empty([B, T, Hq, D]);
-  const probs = needGrad || opts.returnProbs ? empty([B, Hq, T, S]) : null;
+  const out = emptyUninit([B, T, Hq, D]);
+  const probs = needGrad || opts.returnProbs ? emptyUninit([B, Hq, T, S]) : null;
   const maskArr = mc ? (mc.t.offset ? (mc.t.data as I32).subarray(mc.t.offset) : (mc.t.data as I32)) : null;
   K().attention(f(qc.t), f(kc.t), f(vc.t), g, maskArr, f(out), probs ? f(probs) : null);
   const saved = needGrad ? [qc.t, kc.t, vc.t, probs!, ...(mc ? [mc.t] : [])] : [];
   const res = record(out, 'attention', [q, k, v], saved, (gOut, [qs, ks, vs, ps, ms]) => {
     const gc = contig(gOut);
-    const gq = empty([B, T, Hq, D]), gk = empty([B, S, Hkv, D]), gv = empty([B, S, Hkv, D]);
+    const gq = emptyUninit([B, T, Hq, D]), gk = emptyUninit([B, S, Hkv, D]), gv = emptyUninit([B, S, Hkv, D]);
     const g2: AttentionGeom = { ...g, qOff: qs.offset, kOff: ks.offset, vOff: vs.offset };
     const mArr = ms ? (ms.offset ? (ms.data as I32).subarray(ms.offset) : (ms.data as I32)) : null;
     K().attentionBackward(f(qs), f(ks), f(vs), g2, mArr, f(ps), dataFrom(gc.t), f(gq), f(gk), f(gv));
@@ -193,12 +193,12 @@ export function embedding(W: Tensor, ids: Tensor): Tensor {
   const [V, D] = W.shape;
   const wc = contig(W), ic = contig(ids);
   const n = ids.size;
-  const out = empty([...ids.shape, D]);
+  const out = emptyUninit([...ids.shape, D]);
   K().embedding(f(wc.t), wc.t.offset, V, D, ic.t.data as I32, ic.t.offset, n, f(out));
   if (wc.copied) wc.t.dispose();
   const res = record(out, 'embedding', [W], [ic.t], (g, [is]) => {
     const gc = contig(g);
-    const gw = empty([V, D]);
+    const gw = emptyUninit([V, D]);
     K().embeddingBackward(dataFrom(gc.t), is.data as I32, is.offset, n, V, D, f(gw));
     if (gc.copied) gc.t.dispose();
     return [gw];
@@ -221,7 +221,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   if (targets.dtype !== 'i32') throw new Error(`crossEntropy: targets must be i32, got ${targets.dtype}`);
   if (targets.size !== rows || targets.shape.some((s, i) => s !== logits.shape[i])) throw new Error(`crossEntropy: targets [${targets.shape}] do not match logits [${logits.shape}]`);
   const lc = contig(logits), tc = contig(targets);
-  const losses = empty(targets.shape), lse = empty([rows]);
+  const losses = emptyUninit(targets.shape), lse = emptyUninit([rows]);
   K().crossEntropy(f(lc.t), lc.t.offset, rows, V, tc.t.data as I32, tc.t.offset, ignore, f(losses), f(lse));
   const td = tc.t.data as I32;
   let active = 0;
@@ -244,7 +244,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
     if (reduction === 'none') for (let r = 0; r < rows; r++) f(gLoss)[r] = f(gc.t)[gc.t.offset + r];
     else f(gLoss).fill(f(gc.t)[gc.t.offset] * rowScale);
     if (gc.copied) gc.t.dispose();
-    const gl = empty(ls.shape);
+    const gl = emptyUninit(ls.shape);
     K().crossEntropyBackward(f(ls), ls.offset, f(lses), ts.data as I32, ts.offset, rows, V, ignore, f(gLoss), f(gl));
     gLoss.dispose();
     return [gl];
@@ -260,12 +260,12 @@ export function gatherRows(x: Tensor, idx: Tensor): Tensor {
   const [rows, cols] = lastDim(x, 'gatherRows');
   if (idx.dtype !== 'i32' || idx.size !== rows) throw new Error(`gatherRows: idx must be i32 with ${rows} entries, got ${idx.dtype} [${idx.shape}]`);
   const xc = contig(x), ic = contig(idx);
-  const out = empty(x.shape.slice(0, -1));
+  const out = emptyUninit(x.shape.slice(0, -1));
   K().gatherRows(f(xc.t), xc.t.offset, rows, cols, ic.t.data as I32, ic.t.offset, f(out));
   if (xc.copied) xc.t.dispose();
   const res = record(out, 'gatherRows', [x], [ic.t], (g, [is]) => {
     const gc = contig(g);
-    const gx = empty(x.shape);
+    const gx = emptyUninit(x.shape);
     K().gatherRowsBackward(dataFrom(gc.t), is.data as I32, is.offset, rows, cols, f(gx));
     if (gc.copied) gc.t.dispose();
     return [gx];

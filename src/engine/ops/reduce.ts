@@ -2,7 +2,7 @@
  * Reductions: sum, mean and max over dims (keepdim optional), and sumTo (the adjoint of broadcasting,
  * used by every broadcasting op's backward).
  */
-import { Tensor, empty, numel } from '../tensor.js';
+import { Tensor, empty, emptyUninit, numel } from '../tensor.js';
 import { record, noGrad } from '../autograd.js';
 import { K } from '../backend.js';
 import { ReduceOp } from '../kernels.js';
@@ -25,7 +25,7 @@ function reduceOne(x: Tensor, d: number, op: number, argmax: Tensor | null = nul
   const outer = numel(x.shape.slice(0, d)), red = x.shape[d], inner = numel(x.shape.slice(d + 1));
   const shape = x.shape.slice();
   shape[d] = 1;
-  const out = empty(shape);
+  const out = emptyUninit(shape);
   K().reduce(op, x.data as Float32Array, x.offset, outer, red, inner, out.data as Float32Array, argmax ? (argmax.data as Int32Array) : null);
   return out;
 }
@@ -62,7 +62,7 @@ export function sum(x: Tensor, dims?: number | number[], keepdim = false): Tenso
 }
 
 function clonePlain(t: Tensor): Tensor {
-  const c = empty(t.shape);
+  const c = emptyUninit(t.shape);
   K().copyStrided(t.data, t.offset, t.strides, c.data, 0, c.strides, t.shape);
   return c;
 }

@@ -2,7 +2,7 @@
  * Shape ops: views without copies (reshape of contiguous data, permute, transpose, slice, expand,
  * (un)squeeze) and the copying ones (contiguous, clone, cat, copyInto). All differentiable.
  */
-import { Tensor, empty, contiguousStrides, numel, zeros } from '../tensor.js';
+import { Tensor, empty, emptyUninit, contiguousStrides, numel, zeros } from '../tensor.js';
 import { record, noGrad } from '../autograd.js';
 import { K } from '../backend.js';
 import { defineOp } from '../op.js';
@@ -48,7 +48,7 @@ export function contiguous(t: Tensor): Tensor {
 
 /** Always a fresh contiguous copy. */
 export function clone(t: Tensor): Tensor {
-  const out = empty(t.shape, t.dtype);
+  const out = emptyUninit(t.shape, t.dtype);
   K().copyStrided(t.data, t.offset, t.strides, out.data, 0, out.strides, t.shape);
   return record(out, 'clone', [t], [], (g) => [clone(g)]);
 }
