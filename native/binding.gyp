@@ -7,7 +7,8 @@
     {
       "target_name": "glassbox_native",
       "sources": ["src/addon.cc", "src/args.cc", "src/memory.cc", "src/pool.cc", "src/kernels_elementwise.cc",
-                  "src/kernels_norm.cc", "src/kernels_attention.cc", "src/kernels_misc.cc"],
+                  "src/kernels_norm.cc", "src/kernels_attention.cc", "src/kernels_misc.cc",
+                  "src/kernels_fused.cc"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
       "defines": ["NAPI_VERSION=8"],
       "cflags!": ["-fno-exceptions"],

@@ -868,6 +868,54 @@ napi_value Adamw(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value Swiglu(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Call c(env, info, "swiglu", 6);
+    View<float> g = c.f32(0, "gate");
+    int64_t go = c.count(1, "gateOff");
+    View<float> u = c.f32(2, "up");
+    int64_t uo = c.count(3, "upOff");
+    View<float> y = c.f32(4, "y");
+    int64_t n = c.count(5, "n");
+    c.need("gate", g.length, go, n);
+    c.need("up", u.length, uo, n);
+    c.need("y", y.length, 0, n);
+    gb_swiglu(g.data + go, u.data + uo, y.data, n);
+    return undefined(env);
+  });
+}
+
+napi_value SwigluBackward(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Call c(env, info, "swigluBackward", 9);
+    View<float> g = c.f32(0, "gate");
+    int64_t go = c.count(1, "gateOff");
+    View<float> u = c.f32(2, "up");
+    int64_t uo = c.count(3, "upOff");
+    View<float> gy = c.f32(4, "gy");
+    int64_t gyo = c.count(5, "gyOff");
+    View<float> gg = c.f32(6, "gGate"), gu = c.f32(7, "gUp");
+    int64_t n = c.count(8, "n");
+    c.need("gate", g.length, go, n);
+    c.need("up", u.length, uo, n);
+    c.need("gy", gy.length, gyo, n);
+    c.need("gGate", gg.length, 0, n);
+    c.need("gUp", gu.length, 0, n);
+    gb_swiglu_backward(g.data + go, u.data + uo, gy.data + gyo, gg.data, gu.data, n);
+    return undefined(env);
+  });
+}
+
+napi_value SumSquares(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Call c(env, info, "sumSquares", 3);
+    View<float> x = c.f32(0, "x");
+    int64_t off = c.count(1, "off"), n = c.count(2, "n");
+    c.need("x", x.length, off, n);
+    return make_number(env, gb_sum_squares(x.data + off, n));
+  });
+}
+
 // ---------------------------------------------------------------------------------------------- module
 
 napi_value Init(napi_env env, napi_value exports) {
@@ -893,7 +941,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"embedding", Embedding}, {"embeddingBackward", EmbeddingBackward}, {"crossEntropy", CrossEntropy},
       {"crossEntropyBackward", CrossEntropyBackward}, {"gatherRows", GatherRows},
       {"gatherRowsBackward", GatherRowsBackward}, {"topk", Topk}, {"sampleLogits", SampleLogits},
-      {"adamw", Adamw},
+      {"adamw", Adamw}, {"swiglu", Swiglu}, {"swigluBackward", SwigluBackward}, {"sumSquares", SumSquares},
   };
   for (const Fn& f : fns) {
     napi_value fn;

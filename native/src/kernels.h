@@ -60,6 +60,9 @@ void gb_gather_rows_backward(const float* g, const int32_t* idx, int64_t rows, i
 void gb_topk(const float* x, int64_t rows, int64_t cols, int64_t k, float* values, int32_t* indices);
 void gb_sample_logits(const float* logits, int64_t rows, int64_t V, float temperature, int64_t top_k, float top_p,
                       const float* u, int32_t* out);
+void gb_swiglu(const float* gate, const float* up, float* y, int64_t n);
+void gb_swiglu_backward(const float* gate, const float* up, const float* gy, float* ggate, float* gup, int64_t n);
+double gb_sum_squares(const float* x, int64_t n);
 void gb_adamw(int64_t n, float* p, const float* g, float* m, float* v, double lr, double b1, double b2, double eps,
               double wd, double bc1, double bc2);
 }

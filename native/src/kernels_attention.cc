@@ -252,36 +252,54 @@ inline void softmax_row(const gb_attn_geom& g, const int32_t* mask, int64_t i, f
   for (int64_t j = lo; j < hi; j++) row[j] *= inv;
 }
 
+// Runs fn(p) for p in [0, n): split over the pool with OpenBLAS held to one thread per call when there are
+// enough independent (batch, head) problems to fill the pool, otherwise serially with OpenBLAS threading each
+// (small) sgemm. At training shapes (T = S = 128, D = 64) handing each small sgemm to OpenBLAS's threads cost
+// more in hand-offs than it gained; sgemm splits M and N, never K, so results do not depend on the threads.
+template <typename F>
+void over_heads(int64_t n, F fn) {
+  const int threads = gb::pool_threads();
+  if (threads > 1 && n >= 2 * threads && !gb::pool_in_task()) {
+    const int blas = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    parallel_for(n, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; p++) fn(p);
+    });
+    openblas_set_num_threads(blas);
+  } else {
+    for (int64_t p = 0; p < n; p++) fn(p);
+  }
+}
+
 void attention_blas(const float* q, const float* k, const float* v, const gb_attn_geom& g, const int32_t* key_mask,
                     float* out, float* probs) {
   const int64_t B = g.B, T = g.T, S = g.S, Hq = g.Hq, D = g.D, group = g.Hq / g.Hkv;
-  std::vector<float> scratch(probs ? 0 : (size_t)(T * S));
-  for (int64_t b = 0; b < B; b++) {
+  over_heads(B * Hq, [&](int64_t p) {
+    const int64_t b = p / Hq, h = p % Hq, hk = h / group;
     const int32_t* mask = key_mask ? key_mask + b * S : nullptr;
-    for (int64_t h = 0; h < Hq; h++) {
-      const int64_t hk = h / group;
-      const float* qh = q + b * g.qsB + h * D;
-      const float* kh = k + b * g.ksB + hk * D;
-      const float* vh = v + b * g.vsB + hk * D;
-      float* P = probs ? probs + (b * Hq + h) * T * S : scratch.data();
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)S, (int)D, g.scale, qh, (int)g.qsT, kh,
-                  (int)g.ksS, 0.0f, P, (int)S);
-      parallel_for(T, std::max<int64_t>(1, 16384 / S), [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; i++) softmax_row(g, mask, i, P + i * S);
-      });
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)D, (int)S, 1.0f, P, (int)S, vh,
-                  (int)g.vsS, 0.0f, out + (b * T * Hq + h) * D, (int)(Hq * D));
-    }
-  }
+    const float* qh = q + b * g.qsB + h * D;
+    const float* kh = k + b * g.ksB + hk * D;
+    const float* vh = v + b * g.vsB + hk * D;
+    std::vector<float> scratch(probs ? 0 : (size_t)(T * S));
+    float* P = probs ? probs + (b * Hq + h) * T * S : scratch.data();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)S, (int)D, g.scale, qh, (int)g.qsT, kh,
+                (int)g.ksS, 0.0f, P, (int)S);
+    parallel_for(T, std::max<int64_t>(1, 16384 / S), [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; i++) softmax_row(g, mask, i, P + i * S);
+    });
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)D, (int)S, 1.0f, P, (int)S, vh,
+                (int)g.vsS, 0.0f, out + (b * T * Hq + h) * D, (int)(Hq * D));
+  });
 }
 
 void attention_backward_blas(const float* q, const float* k, const float* v, const gb_attn_geom& g,
                              const float* probs, const float* gout, float* gq, float* gk, float* gv) {
   const int64_t B = g.B, T = g.T, S = g.S, Hq = g.Hq, Hkv = g.Hkv, D = g.D, group = g.Hq / g.Hkv;
-  std::vector<float> ds((size_t)(T * S)), raw(g.softcap > 0 ? (size_t)(T * S) : 0);
-  for (int64_t b = 0; b < B; b++) {
-    for (int64_t h = 0; h < Hq; h++) {
-      const int64_t hk = h / group;
+  // one task per (batch, kv head): the query heads of a group accumulate into the same gk / gv rows
+  over_heads(B * Hkv, [&](int64_t p) {
+    const int64_t b = p / Hkv, hk = p % Hkv;
+    std::vector<float> ds((size_t)(T * S)), raw(g.softcap > 0 ? (size_t)(T * S) : 0);
+    for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
       const bool first = h % group == 0;
       const float* qh = q + b * g.qsB + h * D;
       const float* kh = k + b * g.ksB + hk * D;
@@ -298,13 +316,13 @@ void attention_backward_blas(const float* q, const float* k, const float* v, con
       // dS = P * (dP - sum(P dP)) [* (1 - tanh^2)] * scale, row by row
       parallel_for(T, std::max<int64_t>(1, 16384 / S), [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; i++) {
-          const float* p = P + i * S;
+          const float* pr = P + i * S;
           float* d = ds.data() + i * S;
           double dot = 0;
 #pragma omp simd reduction(+ : dot)
-          for (int64_t j = 0; j < S; j++) dot += (double)p[j] * d[j];
+          for (int64_t j = 0; j < S; j++) dot += (double)pr[j] * d[j];
           const float dotf = (float)dot;
-          for (int64_t j = 0; j < S; j++) d[j] = p[j] * (d[j] - dotf);
+          for (int64_t j = 0; j < S; j++) d[j] = pr[j] * (d[j] - dotf);
           if (g.softcap > 0) {
             const float* r = raw.data() + i * S;
             const float inv = 1.0f / g.softcap;
@@ -321,7 +339,7 @@ void attention_backward_blas(const float* q, const float* k, const float* v, con
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)S, (int)D, (int)T, 1.0f, P, (int)S, gO, ldo,
                   first ? 0.0f : 1.0f, gv + (b * S * Hkv + hk) * D, ldkv);
     }
-  }
+  });
 }
 
 }  // namespace

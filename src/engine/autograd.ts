@@ -76,7 +76,10 @@ export interface BackwardOptions {
  * accumulated (created if absent); non-leaves get `.grad` only when `retainGrad()` was called on them.
  */
 export function backward(root: Tensor, gradOut: Tensor | null, opts: BackwardOptions, ops: {
-  onesLike: (t: Tensor) => Tensor; add: (a: Tensor, b: Tensor) => Tensor; accumulate: (dst: Tensor, g: Tensor) => void;
+  onesLike: (t: Tensor) => Tensor;
+  /** a + b, consuming both (each is disposed or returned). */
+  sum: (a: Tensor, b: Tensor) => Tensor;
+  accumulate: (dst: Tensor, g: Tensor) => void;
 }): void {
   if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad (no parameter or input with requiresGrad was used to compute it, or it was computed under noGrad)');
   if (!gradOut && root.size !== 1) throw new Error(`backward: gradient can be implicitly created only for scalar outputs; got shape [${root.shape}]. Pass gradOut.`);
@@ -130,7 +133,7 @@ export function backward(root: Tensor, gradOut: Tensor | null, opts: BackwardOpt
             throw new Error(`backward of '${node.op}': gradient shape [${gi.shape}] does not match input ${i} shape [${inp.shape}]`);
           }
           const prev = grads.get(inp);
-          if (prev) { grads.set(inp, ops.add(prev, gi)); prev.dispose(); gi.dispose(); } else grads.set(inp, gi);
+          grads.set(inp, prev ? ops.sum(prev, gi) : gi);
         }
         if (!opts.retainGraph) node.release();
       }

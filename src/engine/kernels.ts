@@ -138,6 +138,13 @@ export interface Kernels {
   /** Sample one index per row from logits: temperature (0 = argmax), topK (0 = off), topP (1 = off), using u[r] in [0,1). */
   sampleLogits(logits: F32, lOff: number, rows: number, V: number, temperature: number, topK: number, topP: number, u: F32, out: I32): void;
 
+  /** SwiGLU gate: y[i] = silu(gate[i]) * up[i] over n contiguous elements (y from 0). */
+  swiglu(gate: F32, gateOff: number, up: F32, upOff: number, y: F32, n: number): void;
+  /** Its backward: gGate = gy * up * silu'(gate), gUp = gy * silu(gate) (both written from 0). */
+  swigluBackward(gate: F32, gateOff: number, up: F32, upOff: number, gy: F32, gyOff: number, gGate: F32, gUp: F32, n: number): void;
+  /** Sum of x[i]^2 over [off, off + n), accumulated in double (NaN/Inf propagate). */
+  sumSquares(x: F32, off: number, n: number): number;
+
   /** Fused AdamW (PyTorch semantics): p -= lr*wd*p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
    * p -= lr * (m / bc1) / (sqrt(v / bc2) + eps), where bc1 = 1 - b1^t, bc2 = 1 - b2^t. */
   adamw(n: number, p: F32, pOff: number, g: F32, gOff: number, m: F32, v: F32, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;

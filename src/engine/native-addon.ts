@@ -54,6 +54,9 @@ export interface NativeAddon {
   topk(x: F32, xOff: number, rows: number, cols: number, k: number, values: F32, indices: I32): void;
   sampleLogits(logits: F32, lOff: number, rows: number, V: number, temperature: number, topK: number, topP: number, u: F32, out: I32): void;
   adamw(n: number, p: F32, pOff: number, g: F32, gOff: number, m: F32, v: F32, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;
+  swiglu(gate: F32, gateOff: number, up: F32, upOff: number, y: F32, n: number): void;
+  swigluBackward(gate: F32, gateOff: number, up: F32, upOff: number, gy: F32, gyOff: number, gGate: F32, gUp: F32, n: number): void;
+  sumSquares(x: F32, off: number, n: number): number;
 }
 
 let addon: NativeAddon | null | undefined;

@@ -10,6 +10,8 @@ import * as shapeOps from './ops/shape.js';
 import * as ew from './ops/elementwise.js';
 import * as red from './ops/reduce.js';
 import { matmul } from './ops/matmul.js';
+import { K } from './backend.js';
+import { BinaryOp } from './kernels.js';
 
 export type Shape = readonly number[];
 
@@ -111,15 +113,16 @@ export class Tensor {
   backward(gradOut: Tensor | null = null, opts: BackwardOptions = {}): void {
     runBackward(this, gradOut, opts, {
       onesLike: (t) => full(t.shape, 1),
-      add: (a, b) => ew.add(a, b),
+      sum: sumGrads,
       accumulate: (dst, g) => {
-        if (dst.grad && !dst.grad.disposed) {
-          const sum = ew.add(dst.grad, g);
-          dst.grad.dispose();
-          dst.grad = sum.keep();
-        } else {
-          dst.grad = shapeOps.clone(g).keep();
+        if (!dst.grad || dst.grad.disposed) { // take a fresh gradient over (the loop drops its own hold), else copy it
+          dst.grad = ownsStorage(g) ? g._retainedView() : shapeOps.clone(g).keep();
+          return;
         }
+        if (ownsStorage(dst.grad)) { addInPlace(dst.grad, g); return; }
+        const sum = ew.add(dst.grad, g);
+        dst.grad.dispose();
+        dst.grad = sum.keep();
       },
     });
   }
@@ -188,6 +191,35 @@ export class Tensor {
   matmul(b: Tensor): Tensor { return matmul(this, b); }
   sum(dims?: number | number[], keepdim = false): Tensor { return red.sum(this, dims, keepdim); }
   mean(dims?: number | number[], keepdim = false): Tensor { return red.mean(this, dims, keepdim); }
+}
+
+/** Whether t alone holds its storage, as one contiguous f32 block from offset 0 (so it can be written in place). */
+function ownsStorage(t: Tensor): boolean {
+  return t.storage.refs === 1 && t.dtype === 'f32' && t.offset === 0 && t.isContiguous && !t.disposed;
+}
+
+/**
+ * a + b for two gradients of one tensor, consuming both: added in place into whichever owns its storage
+ * alone (a fresh gradient; a view of another tensor's gradient does not), else into a new tensor. Saves
+ * an allocation and a pass on every fan-out (residual streams, tied embeddings); bitwise the same sum.
+ */
+function sumGrads(a: Tensor, b: Tensor): Tensor {
+  const dst = ownsStorage(a) ? a : ownsStorage(b) ? b : null;
+  if (!dst) {
+    const s = ew.add(a, b);
+    a.dispose(); b.dispose();
+    return s;
+  }
+  const src = dst === a ? b : a;
+  addInPlace(dst, src);
+  src.dispose();
+  return dst;
+}
+
+/** dst += src (same shape; dst owns its contiguous storage, so src cannot alias it). */
+function addInPlace(dst: Tensor, src: Tensor): void {
+  const d = dst.data as Float32Array;
+  K().binary(BinaryOp.add, d, 0, dst.strides, src.data as Float32Array, src.offset, shapeOps.broadcastStrides(src, dst.shape), d, dst.shape);
 }
 
 // ---- creation ----

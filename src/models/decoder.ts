@@ -5,7 +5,7 @@
  */
 import {
   Tensor, empty, scope, add, mul, linear, layerNorm, rmsNorm, rope, attention, embedding, reshape, slice,
-  silu, gelu, geluTanh, relu, sigmoid, scale as scaleOp, softcap as softcapOp, contiguous,
+  silu, gelu, geluTanh, relu, sigmoid, scale as scaleOp, softcap as softcapOp, contiguous, swiglu,
 } from '../engine/index.js';
 import type { ModelConfig } from './hf-config.js';
 import { ropeInvFreq, ropeKindForLayer } from './hf-config.js';
@@ -223,7 +223,7 @@ function block(m: DecoderParts, l: number, resid: Tensor, ctx: {
     }
     gate = hp('mlp.hook_pre', gate);
     up = hp('mlp.hook_pre_linear', up);
-    post = hp('mlp.hook_post', mul(activation(cfg, gate), up));
+    post = hp('mlp.hook_post', cfg.act === 'silu' ? swiglu(gate, up) : mul(activation(cfg, gate), up));
   } else {
     const pre = hp('mlp.hook_pre', proj(m, x2, bw.fc!, bw.fcBias));
     post = hp('mlp.hook_post', activation(cfg, pre));

@@ -2,7 +2,7 @@
  * Named parameter collections: select by name pattern, freeze / unfreeze a chosen subset, count,
  * zero gradients, global gradient norm, clipping by global norm, and non-finite gradient detection.
  */
-import type { Tensor } from '../engine/index.js';
+import { K, UnaryOp, type Tensor } from '../engine/index.js';
 
 /** Parameters by name (HF-style dotted names, e.g. `model.layers.0.mlp.up_proj.weight`). */
 export type NamedParams = Map<string, Tensor>;
@@ -113,7 +113,7 @@ function gradValues(g: Tensor): Float32Array {
   return g.toFlat() as Float32Array;
 }
 
-/** Sum of squares per parameter (float64), with the names whose gradient is not finite. */
+/** Sum of squares per parameter (float64, in the kernels), with the names whose gradient is not finite. */
 function gradSquares(params: NamedParams): { total: number; bad: string[] } {
   let total = 0;
   const bad: string[] = [];
@@ -121,8 +121,7 @@ function gradSquares(params: NamedParams): { total: number; bad: string[] } {
     const g = p.grad;
     if (!g) continue;
     const d = gradValues(g);
-    let s = 0;
-    for (let i = 0; i < d.length; i++) s += d[i] * d[i];
+    const s = K().sumSquares(d, 0, d.length);
     if (!Number.isFinite(s)) bad.push(name);
     total += s;
   }
@@ -156,8 +155,11 @@ export function clipGradNorm(params: NamedParams, maxNorm: number, opts: { error
       const g = p.grad;
       if (!g) continue;
       if (!g.isContiguous) throw new Error(`clipGradNorm: gradient of '${p.name ?? '?'}' is not contiguous`);
-      const d = (g.data as Float32Array).subarray(g.offset, g.offset + g.size);
-      for (let i = 0; i < d.length; i++) d[i] *= coef;
+      if (g.offset === 0) K().unary(UnaryOp.scale, g.data as Float32Array, 0, g.data as Float32Array, g.size, coef); // in place
+      else {
+        const d = (g.data as Float32Array).subarray(g.offset, g.offset + g.size), c = Math.fround(coef);
+        for (let i = 0; i < d.length; i++) d[i] *= c; // an f32 product, as the kernel's
+      }
     }
   }
   return norm;

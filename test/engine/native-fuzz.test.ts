@@ -39,6 +39,9 @@ const SCHEMA: Record<string, Kind[]> = {
   topk: ['f32', 'int', 'int', 'int', 'int', 'f32', 'i32'],
   sampleLogits: ['f32', 'int', 'int', 'int', 'num', 'int', 'num', 'f32', 'i32'],
   adamw: ['int', 'f32', 'int', 'f32', 'int', 'f32', 'f32', 'num', 'num', 'num', 'num', 'num', 'num', 'num'],
+  swiglu: ['f32', 'int', 'f32', 'int', 'f32', 'int'],
+  swigluBackward: ['f32', 'int', 'f32', 'int', 'f32', 'int', 'f32', 'f32', 'int'],
+  sumSquares: ['f32', 'int', 'int'],
 };
 
 const smallInt = fc.oneof(

@@ -477,6 +477,47 @@ test('adamw step', { skip }, () => {
 
 // ---- safety, memory, threads ------------------------------------------------------------------------------
 
+test('swiglu and its backward: reference, and bitwise the unfused silu * up path', { skip }, () => {
+  for (const n of [0, 1, 17, 1000, 70000]) {
+    const gate = randn(n + 3, 6), up = randn(n + 2, 2), gy = randn(n + 1, 1);
+    const yR = new Float32Array(n), yN = new Float32Array(n);
+    R.swiglu(gate, 3, up, 2, yR, n); N.swiglu(gate, 3, up, 2, yN, n);
+    close(`swiglu n=${n}`, yN, yR, 1e-5, 1e-6);
+    // unfused native: s = silu(gate); y = s * up; gGate = silu'(gate) * (gy * up); gUp = gy * s
+    const s = new Float32Array(n), y2 = new Float32Array(n), gs = new Float32Array(n), gg2 = new Float32Array(n), gu2 = new Float32Array(n);
+    N.unary(UnaryOp.silu, gate, 3, s, n, 0);
+    const sh = [n], one = [1];
+    N.binary(BinaryOp.mul, s, 0, one, up, 2, one, y2, sh);
+    exact(`swiglu n=${n} vs unfused`, yN, y2);
+    const gGR = new Float32Array(n), gUR = new Float32Array(n), gGN = new Float32Array(n), gUN = new Float32Array(n);
+    R.swigluBackward(gate, 3, up, 2, gy, 1, gGR, gUR, n); N.swigluBackward(gate, 3, up, 2, gy, 1, gGN, gUN, n);
+    close(`swigluBackward gGate n=${n}`, gGN, gGR, 1e-5, 1e-6);
+    close(`swigluBackward gUp n=${n}`, gUN, gUR, 1e-5, 1e-6);
+    N.binary(BinaryOp.mul, gy, 1, one, up, 2, one, gs, sh);
+    N.unaryBackward(UnaryOp.silu, gate, 3, s, gs, gg2, n, 0);
+    N.binary(BinaryOp.mul, gy, 1, one, s, 0, one, gu2, sh);
+    exact(`swigluBackward gGate n=${n} vs unfused`, gGN, gg2);
+    exact(`swigluBackward gUp n=${n} vs unfused`, gUN, gu2);
+  }
+});
+
+test('sumSquares: double accumulation, offsets, NaN/Inf', { skip }, () => {
+  for (const n of [0, 1, 33, 65536, 200001]) {
+    const x = randn(n + 4, 3);
+    let want = 0;
+    for (let i = 0; i < n; i++) want += x[4 + i] * x[4 + i];
+    assert.equal(R.sumSquares(x, 4, n), want);
+    const got = N.sumSquares(x, 4, n);
+    assert.ok(Math.abs(got - want) <= 1e-12 * Math.max(1, want), `sumSquares n=${n}: ${got} vs ${want}`);
+  }
+  const bad = new Float32Array(100000);
+  bad[77777] = NaN;
+  assert.ok(Number.isNaN(N.sumSquares(bad, 0, bad.length)));
+  bad[77777] = Infinity;
+  assert.equal(N.sumSquares(bad, 0, bad.length), Infinity);
+  assert.throws(() => N.sumSquares(bad, 5, bad.length), /sumSquares.*x/);
+});
+
 test('bad offsets, lengths, kinds and ids throw errors naming the op (and never crash)', { skip }, () => {
   const a = addon!;
   const x = new Float32Array(8), y = new Float32Array(8), i32 = new Int32Array(8);

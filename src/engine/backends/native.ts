@@ -81,6 +81,10 @@ export function createNativeKernels(addon: NativeAddon): Kernels {
     topk: (x, xOff, rows, cols, k, values, indices) => addon.topk(x, xOff, rows, cols, k, values, indices),
     sampleLogits: (logits, lOff, rows, V, temperature, topK, topP, u, out) =>
       addon.sampleLogits(logits, lOff, rows, V, temperature, topK, topP, u, out),
+    swiglu: (gate, gateOff, up, upOff, y, n) => addon.swiglu(gate, gateOff, up, upOff, y, n),
+    swigluBackward: (gate, gateOff, up, upOff, gy, gyOff, gGate, gUp, n) =>
+      addon.swigluBackward(gate, gateOff, up, upOff, gy, gyOff, gGate, gUp, n),
+    sumSquares: (x, off, n) => addon.sumSquares(x, off, n),
     adamw: (n, p, pOff, g, gOff, m, v, lr, b1, b2, eps, wd, bc1, bc2) =>
       addon.adamw(n, p, pOff, g, gOff, m, v, lr, b1, b2, eps, wd, bc1, bc2),
   };

@@ -494,6 +494,28 @@ export const referenceKernels: Kernels = {
     }
   },
 
+  swiglu(gate, gateOff, up, upOff, y, n) {
+    for (let i = 0; i < n; i++) {
+      const x = gate[gateOff + i];
+      y[i] = Math.fround(x / (1 + Math.exp(-x))) * up[upOff + i];
+    }
+  },
+
+  swigluBackward(gate, gateOff, up, upOff, gy, gyOff, gGate, gUp, n) {
+    for (let i = 0; i < n; i++) {
+      const x = gate[gateOff + i], g = gy[gyOff + i];
+      const s = 1 / (1 + Math.exp(-x));
+      gGate[i] = Math.fround(g * up[upOff + i]) * (s * (1 + x * (1 - s)));
+      gUp[i] = g * Math.fround(x / (1 + Math.exp(-x)));
+    }
+  },
+
+  sumSquares(x, off, n) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[off + i] * x[off + i];
+    return s;
+  },
+
   adamw(n, p, pOff, g, gOff, m, v, lr, b1, b2, eps, wd, bc1, bc2) {
     for (let i = 0; i < n; i++) {
       let w = p[pOff + i];

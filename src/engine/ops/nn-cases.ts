@@ -5,9 +5,9 @@
 import { Tensor, empty, tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { randn, randint, Rng } from '../random.js';
-import { softmax, logSoftmax, layerNorm, rmsNorm, rope, attention, embedding, crossEntropy, gatherRows } from './nn.js';
+import { softmax, logSoftmax, layerNorm, rmsNorm, rope, attention, embedding, crossEntropy, gatherRows, swiglu } from './nn.js';
 import { topk, sampleLogits } from './sampling.js';
-import { slice } from './shape.js';
+import { slice, transpose } from './shape.js';
 
 const R = (g: () => number) => new Rng(Math.floor(g() * 1e9));
 const rn = (shape: number[], std = 1) => (g: () => number) => randn(shape, R(g), std);
@@ -80,6 +80,11 @@ defineOp({ name: 'crossEntropy', differentiable: true, cases: [
 ] });
 defineOp({ name: 'gatherRows', differentiable: true, cases: [
   { label: '[3,4,6]', make: (g) => [rn([3, 4, 6])(g), randint([3, 4], 6, R(g))], run: ([x, i]) => gatherRows(x, i), diff: [0] },
+] });
+defineOp({ name: 'swiglu', differentiable: true, cases: [
+  { label: '[3,7] & [3,7]', make: (g) => [rn([3, 7], 3)(g), rn([3, 7])(g)], run: ([a, b]) => swiglu(a, b) },
+  { label: 'strided gate [5,4]^T', make: (g) => [rn([5, 4], 3)(g), rn([4, 5])(g)], run: ([a, b]) => { const t = transpose(a, 0, 1); const o = swiglu(t, b); t.dispose(); return o; } },
+  { label: 'only up differentiated [37]', make: (g) => [rn([37], 3)(g), rn([37])(g)], run: ([a, b]) => swiglu(a, b), diff: [1] },
 ] });
 defineOp({ name: 'topk', differentiable: false, cases: [
   { label: '[4,10] k3 values', make: (g) => [rn([4, 10])(g)], run: ([x]) => { const r = topk(x, 3); r.indices.dispose(); return r.values; }, diff: [] },
