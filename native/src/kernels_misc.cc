@@ -2,6 +2,8 @@
 // sampling from logits, and the fused AdamW step. Index ranges are checked by the caller (addon.cc).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <numeric>
 #include <vector>
 
@@ -114,37 +116,66 @@ void gb_topk(const float* x, int64_t rows, int64_t cols, int64_t k, float* value
 
 void gb_sample_logits(const float* logits, int64_t rows, int64_t V, float temperature, int64_t top_k, float top_p,
                       const float* u, int32_t* out) {
-  std::vector<int32_t> order(V);
-  std::vector<double> p(V);
-  for (int64_t r = 0; r < rows; r++) {
-    const float* l = logits + r * V;
-    if (V == 0) { out[r] = 0; continue; }
-    if (temperature <= 0) {
-      int64_t best = 0;
-      for (int64_t c = 1; c < V; c++) if (l[c] > l[best]) best = c;
-      out[r] = (int32_t)best;
-      continue;
+  // Rows in parallel (each row's result depends only on that row). The descending order is that of Desc,
+  // found by a stable LSD radix sort (3 passes of 11 bits) of order-preserving 32-bit keys with the index
+  // as payload, so equal values stay by lower index: NaN first, -0 == +0.
+  parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, V)), [&](int64_t r0, int64_t r1) {
+    std::vector<uint32_t> key((size_t)V), key2((size_t)V);
+    std::vector<int32_t> order((size_t)V), order2((size_t)V);
+    std::vector<double> p((size_t)V);
+    std::vector<uint32_t> count(2048);
+    for (int64_t r = r0; r < r1; r++) {
+      const float* l = logits + r * V;
+      if (V == 0) { out[r] = 0; continue; }
+      if (temperature <= 0) {
+        int64_t best = 0;
+        for (int64_t c = 1; c < V; c++) if (l[c] > l[best]) best = c;
+        out[r] = (int32_t)best;
+        continue;
+      }
+      int64_t kk = top_k > 0 ? std::min<int64_t>(top_k, V) : V;
+      for (int64_t c = 0; c < V; c++) {
+        float v = l[c];
+        uint32_t bits;
+        if (std::isnan(v)) bits = 0xFFFFFFFFu;
+        else {
+          if (v == 0.0f) v = 0.0f;  // -0 ranks with +0
+          std::memcpy(&bits, &v, 4);
+          bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);  // ascending with the value
+        }
+        key[(size_t)c] = ~bits;  // ascending keys = descending values
+        order[(size_t)c] = (int32_t)c;
+      }
+      for (int shift = 0; shift < 33; shift += 11) {
+        std::fill(count.begin(), count.end(), 0u);
+        for (int64_t c = 0; c < V; c++) count[(key[(size_t)c] >> shift) & 2047u]++;
+        uint32_t sum = 0;
+        for (uint32_t& n : count) { uint32_t t = n; n = sum; sum += t; }
+        for (int64_t c = 0; c < V; c++) {
+          uint32_t d = count[(key[(size_t)c] >> shift) & 2047u]++;
+          key2[d] = key[(size_t)c];
+          order2[d] = order[(size_t)c];
+        }
+        key.swap(key2);
+        order.swap(order2);
+      }
+      double t = temperature;
+      double m = (double)l[order[0]] / t;
+      double z = 0;
+      for (int64_t i = 0; i < kk; i++) { p[i] = std::exp((double)l[order[i]] / t - m); z += p[i]; }
+      int64_t keep = kk;
+      if (top_p < 1) {
+        double cum = 0;
+        for (int64_t i = 0; i < kk; i++) { cum += p[i] / z; if (cum >= (double)top_p) { keep = i + 1; break; } }
+      }
+      double zk = 0;
+      for (int64_t i = 0; i < keep; i++) zk += p[i];
+      double target = (double)u[r] * zk, acc = 0;
+      int32_t chosen = order[keep - 1];
+      for (int64_t i = 0; i < keep; i++) { acc += p[i]; if (target < acc) { chosen = order[i]; break; } }
+      out[r] = chosen;
     }
-    int64_t kk = top_k > 0 ? std::min<int64_t>(top_k, V) : V;
-    std::iota(order.begin(), order.end(), 0);
-    if (kk < V) std::partial_sort(order.begin(), order.begin() + kk, order.end(), Desc{l});
-    else std::sort(order.begin(), order.end(), Desc{l});
-    double t = temperature;
-    double m = (double)l[order[0]] / t;
-    double z = 0;
-    for (int64_t i = 0; i < kk; i++) { p[i] = std::exp((double)l[order[i]] / t - m); z += p[i]; }
-    int64_t keep = kk;
-    if (top_p < 1) {
-      double cum = 0;
-      for (int64_t i = 0; i < kk; i++) { cum += p[i] / z; if (cum >= (double)top_p) { keep = i + 1; break; } }
-    }
-    double zk = 0;
-    for (int64_t i = 0; i < keep; i++) zk += p[i];
-    double target = (double)u[r] * zk, acc = 0;
-    int32_t chosen = order[keep - 1];
-    for (int64_t i = 0; i < keep; i++) { acc += p[i]; if (target < acc) { chosen = order[i]; break; } }
-    out[r] = chosen;
-  }
+  });
 }
 
 void gb_adamw(int64_t n, float* p, const float* g, float* m, float* v, double lr, double b1, double b2, double eps,

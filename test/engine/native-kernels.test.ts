@@ -461,6 +461,15 @@ test('sampleLogits: greedy, temperature, top-k, top-p', { skip }, () => {
     N.sampleLogits(logits, 2, rows, V, temp, topK, topP, u, ob);
     exact(`sampleLogits T=${temp} k=${topK} p=${topP}`, ob, oa);
   }
+  // ties (many equal values, -0 beside +0, -inf) keep the reference's order: equal values by lower index
+  const V2 = 257, tied = new Float32Array(rows * V2);
+  for (let i = 0; i < tied.length; i++) tied[i] = [0, -0, 1, 1, -Infinity, 2.5, -3][Math.floor(rand() * 7)];
+  for (const [temp, topK, topP] of [[1, 0, 1], [0.5, 0, 1], [1, 5, 1], [1, 0, 0.5], [2, 20, 0.9]]) {
+    const oa = new Int32Array(rows), ob = new Int32Array(rows);
+    R.sampleLogits(tied, 0, rows, V2, temp, topK, topP, u, oa);
+    N.sampleLogits(tied, 0, rows, V2, temp, topK, topP, u, ob);
+    exact(`sampleLogits with ties T=${temp} k=${topK} p=${topP}`, ob, oa);
+  }
 });
 
 test('adamw step', { skip }, () => {
