@@ -916,6 +916,49 @@ napi_value SumSquares(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value TokenLogprobs(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Call c(env, info, "tokenLogProbs", 10);
+    View<float> logits = c.f32(0, "logits");
+    int64_t lo = c.count(1, "lOff"), rows = c.count(2, "rows"), V = c.count(3, "V");
+    View<int32_t> t = c.i32(4, "targets");
+    int64_t to = c.count(5, "tOff"), ignore = c.integer(6, "ignoreIndex");
+    float a = (float)c.number(7, "invTemperature");
+    View<float> out = c.f32(8, "out"), lse = c.f32(9, "lse");
+    c.need("logits", logits.length, lo, c.prod({rows, V}));
+    c.need("targets", t.length, to, rows);
+    c.need("out", out.length, 0, rows);
+    c.need("lse", lse.length, 0, rows);
+    check_ids(c, "target", t.data + to, rows, V, true, ignore);
+    if (ignore < INT32_MIN || ignore > INT32_MAX) ignore = INT32_MIN;
+    gb_token_logprobs(logits.data + lo, rows, V, t.data + to, (int32_t)ignore, a, out.data, lse.data);
+    return undefined(env);
+  });
+}
+
+napi_value TokenLogprobsBackward(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Call c(env, info, "tokenLogProbsBackward", 11);
+    View<float> logits = c.f32(0, "logits");
+    int64_t lo = c.count(1, "lOff");
+    View<float> lse = c.f32(2, "lse");
+    View<int32_t> t = c.i32(3, "targets");
+    int64_t to = c.count(4, "tOff"), rows = c.count(5, "rows"), V = c.count(6, "V"), ignore = c.integer(7, "ignoreIndex");
+    float a = (float)c.number(8, "invTemperature");
+    View<float> go = c.f32(9, "gOut"), g = c.f32(10, "glogits");
+    int64_t n = c.prod({rows, V});
+    c.need("logits", logits.length, lo, n);
+    c.need("lse", lse.length, 0, rows);
+    c.need("targets", t.length, to, rows);
+    c.need("gOut", go.length, 0, rows);
+    c.need("glogits", g.length, 0, n);
+    check_ids(c, "target", t.data + to, rows, V, true, ignore);
+    if (ignore < INT32_MIN || ignore > INT32_MAX) ignore = INT32_MIN;
+    gb_token_logprobs_backward(logits.data + lo, lse.data, t.data + to, rows, V, (int32_t)ignore, a, go.data, g.data);
+    return undefined(env);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------- module
 
 napi_value Init(napi_env env, napi_value exports) {
@@ -942,6 +985,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"crossEntropyBackward", CrossEntropyBackward}, {"gatherRows", GatherRows},
       {"gatherRowsBackward", GatherRowsBackward}, {"topk", Topk}, {"sampleLogits", SampleLogits},
       {"adamw", Adamw}, {"swiglu", Swiglu}, {"swigluBackward", SwigluBackward}, {"sumSquares", SumSquares},
+      {"tokenLogProbs", TokenLogprobs}, {"tokenLogProbsBackward", TokenLogprobsBackward},
   };
   for (const Fn& f : fns) {
     napi_value fn;

@@ -63,6 +63,10 @@ void gb_sample_logits(const float* logits, int64_t rows, int64_t V, float temper
 void gb_swiglu(const float* gate, const float* up, float* y, int64_t n);
 void gb_swiglu_backward(const float* gate, const float* up, const float* gy, float* ggate, float* gup, int64_t n);
 double gb_sum_squares(const float* x, int64_t n);
+void gb_token_logprobs(const float* logits, int64_t rows, int64_t V, const int32_t* t, int32_t ignore, float a,
+                       float* out, float* lse);
+void gb_token_logprobs_backward(const float* logits, const float* lse, const int32_t* t, int64_t rows, int64_t V,
+                                int32_t ignore, float a, const float* gout, float* glogits);
 void gb_adamw(int64_t n, float* p, const float* g, float* m, float* v, double lr, double b1, double b2, double eps,
               double wd, double bc1, double bc2);
 }

@@ -1,7 +1,7 @@
 // GRPO's maths, as TRL's GRPOTrainer defines it: group-centred advantages (optional std scaling), per-token
 // log-probs of completions under a policy, the clipped surrogate (ε = 0.2) with the 'grpo' / 'bnpo' /
 // 'dr_grpo' aggregations, the optional k3 KL penalty to a reference, and truncated-completion masking.
-import { Tensor, empty, scope, slice, contiguous, crossEntropy, exp, sub, mul, add, sum, neg, addScalar, scale as scaleOp } from '../engine/index.js';
+import { Tensor, empty, scope, slice, tokenLogProbs, exp, sub, mul, add, sum, addScalar, scale as scaleOp } from '../engine/index.js';
 import type { Model } from '../models/index.js';
 
 export type GrpoLossType = 'grpo' | 'bnpo' | 'dr_grpo';
@@ -117,17 +117,17 @@ export function completionLogProbs(model: Model, batch: CompletionBatch, opts: {
   const { promptWidth: P, completionWidth: C } = batch;
   const B = batch.ids.shape[0];
   return scope(() => {
+    // logits of the completion positions only, [B, C, V]; the temperature is applied inside the fused log-prob
     const logits = model.forward(slice(batch.ids, 1, 0, P + C - 1), {
       attentionMask: batch.attentionMask.map((r) => r.slice(0, P + C - 1)),
       positions: slice(batch.positions, 1, 0, P + C - 1),
+      logitsFrom: P - 1,
     });
-    let z = contiguous(slice(logits, 1, P - 1, P - 1 + C));
-    if (temperature !== 1) z = scaleOp(z, 1 / temperature);
     const targets = empty([B, C], 'i32');
     for (let b = 0; b < B; b++) for (let t = 0; t < C; t++) {
       targets.data[b * C + t] = t < batch.lengths[b] ? batch.ids.data[b * (P + C) + P + t] : -100;
     }
-    return neg(crossEntropy(z, targets, { reduction: 'none', ignoreIndex: -100 }));
+    return tokenLogProbs(logits, targets, { temperature, ignoreIndex: -100 });
   });
 }
 

@@ -145,6 +145,12 @@ export interface Kernels {
   /** Sum of x[i]^2 over [off, off + n), accumulated in double (NaN/Inf propagate). */
   sumSquares(x: F32, off: number, n: number): number;
 
+  /** out[r] = log softmax(a * logits[r])[t[r]] with a = 1/temperature (z = f32(a * x) as the scale kernel forms it);
+   * lse[r] saved (of the scaled row); 0 where t == ignore. Throws on t out of range. */
+  tokenLogProbs(logits: F32, lOff: number, rows: number, V: number, targets: I32, tOff: number, ignoreIndex: number, invTemperature: number, out: F32, lse: F32): void;
+  /** glogits[r] = a * gOut[r] * (onehot(t[r]) - softmax(a * logits[r])); zero for ignored rows. */
+  tokenLogProbsBackward(logits: F32, lOff: number, lse: F32, targets: I32, tOff: number, rows: number, V: number, ignoreIndex: number, invTemperature: number, gOut: F32, glogits: F32): void;
+
   /** Fused AdamW (PyTorch semantics): p -= lr*wd*p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
    * p -= lr * (m / bc1) / (sqrt(v / bc2) + eps), where bc1 = 1 - b1^t, bc2 = 1 - b2^t. */
   adamw(n: number, p: F32, pOff: number, g: F32, gOff: number, m: F32, v: F32, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;

@@ -57,6 +57,8 @@ export interface NativeAddon {
   swiglu(gate: F32, gateOff: number, up: F32, upOff: number, y: F32, n: number): void;
   swigluBackward(gate: F32, gateOff: number, up: F32, upOff: number, gy: F32, gyOff: number, gGate: F32, gUp: F32, n: number): void;
   sumSquares(x: F32, off: number, n: number): number;
+  tokenLogProbs(logits: F32, lOff: number, rows: number, V: number, targets: I32, tOff: number, ignoreIndex: number, invTemperature: number, out: F32, lse: F32): void;
+  tokenLogProbsBackward(logits: F32, lOff: number, lse: F32, targets: I32, tOff: number, rows: number, V: number, ignoreIndex: number, invTemperature: number, gOut: F32, glogits: F32): void;
 }
 
 let addon: NativeAddon | null | undefined;

@@ -43,6 +43,11 @@ export interface ForwardOptions {
    * is the biggest matmul of a decode step's prefill). unembed.hook_out then sees that one position.
    */
   lastOnly?: boolean;
+  /**
+   * Unembed only positions logitsFrom..T-1: logits [B, T - logitsFrom, V] (scoring completions after a prompt
+   * skips the prompt's share of the LM head, the biggest matmul at small models). unembed.hook_out sees those positions.
+   */
+  logitsFrom?: number;
 }
 
 export function activation(cfg: ModelConfig, x: Tensor): Tensor {
@@ -297,9 +302,10 @@ export function decoderForward(m: DecoderParts, ids: Tensor | null, names: reado
     if (opts.stopAtLayer !== undefined && opts.stopAtLayer !== null) return resid;
     const normed = hp('ln_final.hook_normalized', norm(m, resid, fam.finalNorm, fam.finalNormBias));
     const W_U = cfg.tieWordEmbeddings ? param(m, fam.embed)! : param(m, fam.lmHead)!;
-    const last = opts.lastOnly === true && T > 1;
-    let logits = linear(last ? slice(normed, 1, T - 1, T) : normed, W_U);
+    const from = opts.lastOnly === true ? Math.max(T - 1, 0) : opts.logitsFrom ?? 0;
+    if (!Number.isInteger(from) || from < 0 || from >= Math.max(T, 1)) throw new Error(`logitsFrom ${opts.logitsFrom} must be an integer in [0, ${T - 1}]`);
+    let logits = linear(from > 0 ? slice(normed, 1, from, T) : normed, W_U);
     if (cfg.finalSoftcap) logits = softcapOp(logits, cfg.finalSoftcap);
-    return hooks ? hooks.run('unembed.hook_out', logits, null, last ? posOffset + T - 1 : posOffset) : logits;
+    return hooks ? hooks.run('unembed.hook_out', logits, null, posOffset + from) : logits;
   });
 }

@@ -42,6 +42,8 @@ const SCHEMA: Record<string, Kind[]> = {
   swiglu: ['f32', 'int', 'f32', 'int', 'f32', 'int'],
   swigluBackward: ['f32', 'int', 'f32', 'int', 'f32', 'int', 'f32', 'f32', 'int'],
   sumSquares: ['f32', 'int', 'int'],
+  tokenLogProbs: ['f32', 'int', 'int', 'int', 'i32', 'int', 'int', 'num', 'f32', 'f32'],
+  tokenLogProbsBackward: ['f32', 'int', 'f32', 'i32', 'int', 'int', 'int', 'int', 'num', 'f32', 'f32'],
 };
 
 const smallInt = fc.oneof(

@@ -510,6 +510,33 @@ test('swiglu and its backward: reference, and bitwise the unfused silu * up path
   }
 });
 
+test('tokenLogProbs and backward: reference, and bitwise -crossEntropy(scale(logits, 1/T))', { skip }, () => {
+  for (const [rows, V, T] of [[0, 5, 1], [1, 1, 1], [7, 33, 0.7], [40, 500, 1.3], [3, 4096, 1]]) {
+    const a = Math.fround(1 / T);
+    const logits = randn(rows * V + 3, 4);
+    const t = new Int32Array(rows + 1).map((_, i) => (i % 5 === 3 ? -100 : randInt(0, V - 1)));
+    const oR = new Float32Array(rows), lR = new Float32Array(rows), oN = new Float32Array(rows), lN = new Float32Array(rows);
+    R.tokenLogProbs(logits, 3, rows, V, t, 1, -100, a, oR, lR);
+    N.tokenLogProbs(logits, 3, rows, V, t, 1, -100, a, oN, lN);
+    close(`tokenLogProbs ${rows}x${V}`, oN, oR, 1e-5, 1e-5);
+    const gOut = randn(rows, 1), gR = new Float32Array(rows * V), gN = new Float32Array(rows * V);
+    R.tokenLogProbsBackward(logits, 3, lR, t, 1, rows, V, -100, a, gOut, gR);
+    N.tokenLogProbsBackward(logits, 3, lN, t, 1, rows, V, -100, a, gOut, gN);
+    close(`tokenLogProbsBackward ${rows}x${V}`, gN, gR, 1e-5, 1e-6);
+    // the unfused native path: z = scale(logits); loss = crossEntropy(z); logp = -loss; grads through both
+    const z = new Float32Array(rows * V), loss = new Float32Array(rows), lse = new Float32Array(rows);
+    N.unary(UnaryOp.scale, logits, 3, z, rows * V, a);
+    N.crossEntropy(z, 0, rows, V, t, 1, -100, loss, lse);
+    exact(`tokenLogProbs ${rows}x${V} vs unfused`, oN.map((x) => x + 0), loss.map((x) => -x + 0)); // (+0 and -0 alike)
+    const gz = new Float32Array(rows * V), gx = new Float32Array(rows * V);
+    N.crossEntropyBackward(z, 0, lse, t, 1, rows, V, -100, gOut.map((x) => -x), gz);
+    N.unaryBackward(UnaryOp.scale, logits, 3, z, gz, gx, rows * V, a);
+    exact(`tokenLogProbsBackward ${rows}x${V} vs unfused`, gN, gx);
+  }
+  const logits = randn(8, 1), bad = new Int32Array([0, 9]);
+  assert.throws(() => N.tokenLogProbs(logits, 0, 2, 4, bad, 0, -100, 1, new Float32Array(2), new Float32Array(2)), /tokenLogProbs/);
+});
+
 test('sumSquares: double accumulation, offsets, NaN/Inf', { skip }, () => {
   for (const n of [0, 1, 33, 65536, 200001]) {
     const x = randn(n + 4, 3);

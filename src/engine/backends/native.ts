@@ -85,6 +85,10 @@ export function createNativeKernels(addon: NativeAddon): Kernels {
     swigluBackward: (gate, gateOff, up, upOff, gy, gyOff, gGate, gUp, n) =>
       addon.swigluBackward(gate, gateOff, up, upOff, gy, gyOff, gGate, gUp, n),
     sumSquares: (x, off, n) => addon.sumSquares(x, off, n),
+    tokenLogProbs: (logits, lOff, rows, V, targets, tOff, ignoreIndex, invT, out, lse) =>
+      addon.tokenLogProbs(logits, lOff, rows, V, targets, tOff, ignoreIndex, invT, out, lse),
+    tokenLogProbsBackward: (logits, lOff, lse, targets, tOff, rows, V, ignoreIndex, invT, gOut, glogits) =>
+      addon.tokenLogProbsBackward(logits, lOff, lse, targets, tOff, rows, V, ignoreIndex, invT, gOut, glogits),
     adamw: (n, p, pOff, g, gOff, m, v, lr, b1, b2, eps, wd, bc1, bc2) =>
       addon.adamw(n, p, pOff, g, gOff, m, v, lr, b1, b2, eps, wd, bc1, bc2),
   };

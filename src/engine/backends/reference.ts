@@ -510,6 +510,35 @@ export const referenceKernels: Kernels = {
     }
   },
 
+  tokenLogProbs(logits, lOff, rows, V, targets, tOff, ignoreIndex, invT, out, lse) {
+    const z = new Float32Array(V);
+    for (let r = 0; r < rows; r++) {
+      const o = lOff + r * V;
+      let m = -Infinity;
+      for (let c = 0; c < V; c++) { z[c] = invT * logits[o + c]; if (z[c] > m) m = z[c]; }
+      let s = 0;
+      for (let c = 0; c < V; c++) s += Math.exp(z[c] - m);
+      const l = Math.log(s) + m;
+      lse[r] = l;
+      const t = targets[tOff + r];
+      if (t === ignoreIndex) { out[r] = 0; continue; }
+      checkIndex('tokenLogProbs', 'target', t, V);
+      out[r] = z[t] - l;
+    }
+  },
+
+  tokenLogProbsBackward(logits, lOff, lse, targets, tOff, rows, V, ignoreIndex, invT, gOut, glogits) {
+    for (let r = 0; r < rows; r++) {
+      const o = lOff + r * V, p = r * V;
+      const t = targets[tOff + r];
+      if (t === ignoreIndex) { glogits.fill(0, p, p + V); continue; }
+      checkIndex('tokenLogProbsBackward', 'target', t, V);
+      const g = gOut[r];
+      for (let c = 0; c < V; c++) glogits[p + c] = -invT * g * Math.exp(Math.fround(invT * logits[o + c]) - lse[r]);
+      glogits[p + t] += invT * g;
+    }
+  },
+
   sumSquares(x, off, n) {
     let s = 0;
     for (let i = 0; i < n; i++) s += x[off + i] * x[off + i];

@@ -5,7 +5,7 @@
 import { Tensor, empty, tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { randn, randint, Rng } from '../random.js';
-import { softmax, logSoftmax, layerNorm, rmsNorm, rope, attention, embedding, crossEntropy, gatherRows, swiglu } from './nn.js';
+import { softmax, logSoftmax, layerNorm, rmsNorm, rope, attention, embedding, crossEntropy, gatherRows, swiglu, tokenLogProbs } from './nn.js';
 import { topk, sampleLogits } from './sampling.js';
 import { slice, transpose } from './shape.js';
 
@@ -85,6 +85,11 @@ defineOp({ name: 'swiglu', differentiable: true, cases: [
   { label: '[3,7] & [3,7]', make: (g) => [rn([3, 7], 3)(g), rn([3, 7])(g)], run: ([a, b]) => swiglu(a, b) },
   { label: 'strided gate [5,4]^T', make: (g) => [rn([5, 4], 3)(g), rn([4, 5])(g)], run: ([a, b]) => { const t = transpose(a, 0, 1); const o = swiglu(t, b); t.dispose(); return o; } },
   { label: 'only up differentiated [37]', make: (g) => [rn([37], 3)(g), rn([37])(g)], run: ([a, b]) => swiglu(a, b), diff: [1] },
+] });
+defineOp({ name: 'tokenLogProbs', differentiable: true, cases: [
+  { label: '[5,9]', make: (g) => [rn([5, 9], 2)(g), randint([5], 9, R(g))], run: ([l, t]) => tokenLogProbs(l, t), diff: [0] },
+  { label: 'temperature 0.7, ignore index, [2,3,7]', make: (g) => { const t = randint([2, 3], 7, R(g)); t.data[2] = -100; return [rn([2, 3, 7], 2)(g), t]; }, run: ([l, t]) => tokenLogProbs(l, t, { temperature: 0.7 }), diff: [0] },
+  { label: 'strided logits, temperature 1.3', make: (g) => [rn([6, 4], 2)(g), randint([4], 6, R(g))], run: ([l, t]) => { const lt = transpose(l, 0, 1); const o = tokenLogProbs(lt, t, { temperature: 1.3 }); lt.dispose(); return o; }, diff: [0] },
 ] });
 defineOp({ name: 'topk', differentiable: false, cases: [
   { label: '[4,10] k3 values', make: (g) => [rn([4, 10])(g)], run: ([x]) => { const r = topk(x, 3); r.indices.dispose(); return r.values; }, diff: [] },

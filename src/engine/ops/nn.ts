@@ -298,3 +298,39 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
   if (uc.copied) uc.t.dispose();
   return out;
 }
+
+export interface TokenLogProbsOptions {
+  /** Divides the logits first (sampling temperature); default 1. */
+  temperature?: number;
+  /** Targets equal to this get log-prob 0 and no gradient; default -100. */
+  ignoreIndex?: number;
+}
+
+/**
+ * Per-token log-probs: out[..] = log softmax(logits[.., :] / temperature)[targets[..]] for logits [..., V] and
+ * i32 targets [...], in one fused kernel each way (no scaled copy of the logits, no log-softmax tensor).
+ * The same values, bitwise on the native backend, as neg(crossEntropy(scale(logits, 1/T), targets, 'none')).
+ */
+export function tokenLogProbs(logits: Tensor, targets: Tensor, opts: TokenLogProbsOptions = {}): Tensor {
+  const ignore = opts.ignoreIndex ?? -100;
+  const temperature = opts.temperature ?? 1;
+  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`tokenLogProbs: temperature must be a finite number > 0, got ${temperature}`);
+  const [rows, V] = lastDim(logits, 'tokenLogProbs');
+  if (targets.dtype !== 'i32') throw new Error(`tokenLogProbs: targets must be i32, got ${targets.dtype}`);
+  if (targets.size !== rows || targets.ndim !== logits.ndim - 1 || targets.shape.some((s, i) => s !== logits.shape[i])) throw new Error(`tokenLogProbs: targets [${targets.shape}] do not match logits [${logits.shape}]`);
+  const invT = Math.fround(1 / temperature);
+  const lc = contig(logits), tc = contig(targets);
+  const out = emptyUninit(targets.shape), lse = emptyUninit([rows]);
+  K().tokenLogProbs(f(lc.t), lc.t.offset, rows, V, tc.t.data as I32, tc.t.offset, ignore, invT, f(out), f(lse));
+  const res = record(out, 'tokenLogProbs', [logits], [lc.t, lse, tc.t], (g, [ls, lses, ts]) => {
+    const gc = contig(g);
+    const gl = emptyUninit(ls.shape);
+    K().tokenLogProbsBackward(f(ls), ls.offset, f(lses), ts.data as I32, ts.offset, rows, V, ignore, invT, dataFrom(gc.t), f(gl));
+    if (gc.copied) gc.t.dispose();
+    return [gl];
+  });
+  if (lc.copied) lc.t.dispose();
+  if (tc.copied) tc.t.dispose();
+  lse.dispose();
+  return res;
+}
