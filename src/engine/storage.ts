@@ -22,7 +22,9 @@ interface Allocator {
  */
 const pool = new Map<number, ArrayBuffer[]>();
 let pooledBytes = 0;
-let poolLimit = 512 * 1024 * 1024;
+// 2 GiB by default (GLASSBOX_POOL_MB overrides): a GRPO step of 128 × 76 tokens at the tiny organism's shape
+// peaks above 1 GiB, and every buffer allocated past the pool is a fresh one V8 counts towards its next GC.
+let poolLimit = (Number(process.env.GLASSBOX_POOL_MB) > 0 ? Number(process.env.GLASSBOX_POOL_MB) : 2048) * 1024 * 1024;
 
 /** Capacity class of an allocation: 64-byte multiples up to 1 KiB, then four classes per power of two. */
 export function capacityOf(nbytes: number): number {
@@ -31,7 +33,7 @@ export function capacityOf(nbytes: number): number {
   return Math.ceil(nbytes / quarter) * quarter;
 }
 
-/** Bounds the bytes of released buffers kept for reuse (default 512 MiB); 0 frees them all now. */
+/** Bounds the bytes of released buffers kept for reuse (default 2 GiB); 0 frees them all now. */
 export function setStoragePoolLimit(bytes: number): void {
   if (!(bytes >= 0)) throw new Error(`setStoragePoolLimit: bytes must be >= 0, got ${bytes}`);
   poolLimit = bytes;
