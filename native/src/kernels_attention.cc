@@ -7,6 +7,7 @@
 //    rows (forward, gq) and key rows (gk, gv), so every output row has exactly one writer.
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -271,9 +272,25 @@ void over_heads(int64_t n, F fn) {
   }
 }
 
+// Query rows per block: with a causal mask or a window each block of rows sees only a band of keys, so
+// the score and value products skip the keys no row of the block can see (a causal T = 128 computes
+// 62.5% of the full products in 32-row blocks).
+inline int64_t row_block(const gb_attn_geom& g) {
+  return (g.causal || g.window > 0) && g.T >= 64 ? 32 : g.T;
+}
+
+// Keys [klo, khi) visible to any of the rows [i0, i1) (ranges move monotonically with the row).
+inline void block_keys(const gb_attn_geom& g, int64_t i0, int64_t i1, int64_t* klo, int64_t* khi) {
+  int64_t lo0, hi0, lo1, hi1;
+  key_range(g, i0, &lo0, &hi0);
+  key_range(g, i1 - 1, &lo1, &hi1);
+  *klo = lo0;
+  *khi = std::max(hi1, lo0);
+}
+
 void attention_blas(const float* q, const float* k, const float* v, const gb_attn_geom& g, const int32_t* key_mask,
                     float* out, float* probs) {
-  const int64_t B = g.B, T = g.T, S = g.S, Hq = g.Hq, D = g.D, group = g.Hq / g.Hkv;
+  const int64_t B = g.B, T = g.T, S = g.S, Hq = g.Hq, D = g.D, group = g.Hq / g.Hkv, blk = row_block(g);
   over_heads(B * Hq, [&](int64_t p) {
     const int64_t b = p / Hq, h = p % Hq, hk = h / group;
     const int32_t* mask = key_mask ? key_mask + b * S : nullptr;
@@ -282,62 +299,90 @@ void attention_blas(const float* q, const float* k, const float* v, const gb_att
     const float* vh = v + b * g.vsB + hk * D;
     std::vector<float> scratch(probs ? 0 : (size_t)(T * S));
     float* P = probs ? probs + (b * Hq + h) * T * S : scratch.data();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)S, (int)D, g.scale, qh, (int)g.qsT, kh,
-                (int)g.ksS, 0.0f, P, (int)S);
-    parallel_for(T, std::max<int64_t>(1, 16384 / S), [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; i++) softmax_row(g, mask, i, P + i * S);
-    });
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)D, (int)S, 1.0f, P, (int)S, vh,
-                (int)g.vsS, 0.0f, out + (b * T * Hq + h) * D, (int)(Hq * D));
+    float* oh = out + (b * T * Hq + h) * D;
+    const int ldo = (int)(Hq * D);
+    for (int64_t i0 = 0; i0 < T; i0 += blk) {
+      const int64_t i1 = std::min(T, i0 + blk), M = i1 - i0;
+      int64_t klo, khi;
+      block_keys(g, i0, i1, &klo, &khi);
+      if (khi > klo)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)(khi - klo), (int)D, g.scale, qh + i0 * g.qsT,
+                    (int)g.qsT, kh + klo * g.ksS, (int)g.ksS, 0.0f, P + i0 * S + klo, (int)S);
+      parallel_for(M, std::max<int64_t>(1, 16384 / S), [&](int64_t r0, int64_t r1) {
+        for (int64_t i = i0 + r0; i < i0 + r1; i++) softmax_row(g, mask, i, P + i * S);  // zeroes outside [lo, hi)
+      });
+      if (khi > klo)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)D, (int)(khi - klo), 1.0f, P + i0 * S + klo,
+                    (int)S, vh + klo * g.vsS, (int)g.vsS, 0.0f, oh + i0 * ldo, ldo);
+      else
+        for (int64_t i = i0; i < i1; i++) std::fill(oh + i * ldo, oh + i * ldo + D, 0.0f);
+    }
   });
 }
 
 void attention_backward_blas(const float* q, const float* k, const float* v, const gb_attn_geom& g,
                              const float* probs, const float* gout, float* gq, float* gk, float* gv) {
-  const int64_t B = g.B, T = g.T, S = g.S, Hq = g.Hq, Hkv = g.Hkv, D = g.D, group = g.Hq / g.Hkv;
-  // one task per (batch, kv head): the query heads of a group accumulate into the same gk / gv rows
+  const int64_t B = g.B, T = g.T, S = g.S, Hq = g.Hq, Hkv = g.Hkv, D = g.D, group = g.Hq / g.Hkv, blk = row_block(g);
+  const int ldo = (int)(Hq * D), ldkv = (int)(Hkv * D);
+  // one task per (batch, kv head): the query heads of a group and the row blocks accumulate into its gk / gv
   over_heads(B * Hkv, [&](int64_t p) {
     const int64_t b = p / Hkv, hk = p % Hkv;
     std::vector<float> ds((size_t)(T * S)), raw(g.softcap > 0 ? (size_t)(T * S) : 0);
+    float* gkh = gk + (b * S * Hkv + hk) * D;
+    float* gvh = gv + (b * S * Hkv + hk) * D;
+    for (int64_t j = 0; j < S; j++) {
+      std::fill(gkh + j * ldkv, gkh + j * ldkv + D, 0.0f);
+      std::fill(gvh + j * ldkv, gvh + j * ldkv + D, 0.0f);
+    }
     for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
-      const bool first = h % group == 0;
       const float* qh = q + b * g.qsB + h * D;
       const float* kh = k + b * g.ksB + hk * D;
       const float* vh = v + b * g.vsB + hk * D;
       const float* P = probs + (b * Hq + h) * T * S;
       const float* gO = gout + (b * T * Hq + h) * D;
-      const int ldo = (int)(Hq * D), ldkv = (int)(Hkv * D);
-      // dP = gOut V^T
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)S, (int)D, 1.0f, gO, ldo, vh, (int)g.vsS,
-                  0.0f, ds.data(), (int)S);
-      if (g.softcap > 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)S, (int)D, g.scale, qh, (int)g.qsT, kh,
-                    (int)g.ksS, 0.0f, raw.data(), (int)S);
-      // dS = P * (dP - sum(P dP)) [* (1 - tanh^2)] * scale, row by row
-      parallel_for(T, std::max<int64_t>(1, 16384 / S), [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; i++) {
-          const float* pr = P + i * S;
-          float* d = ds.data() + i * S;
-          double dot = 0;
-#pragma omp simd reduction(+ : dot)
-          for (int64_t j = 0; j < S; j++) dot += (double)pr[j] * d[j];
-          const float dotf = (float)dot;
-          for (int64_t j = 0; j < S; j++) d[j] = pr[j] * (d[j] - dotf);
-          if (g.softcap > 0) {
-            const float* r = raw.data() + i * S;
-            const float inv = 1.0f / g.softcap;
-            for (int64_t j = 0; j < S; j++) { float t = gb::tanh_fast(r[j] * inv); d[j] *= 1.0f - t * t; }
-          }
-          for (int64_t j = 0; j < S; j++) d[j] *= g.scale;
+      float* gqh = gq + (b * T * Hq + h) * D;
+      for (int64_t i0 = 0; i0 < T; i0 += blk) {
+        const int64_t i1 = std::min(T, i0 + blk), M = i1 - i0;
+        int64_t klo, khi;
+        block_keys(g, i0, i1, &klo, &khi);
+        const int64_t N = khi - klo;
+        if (N == 0) {
+          for (int64_t i = i0; i < i1; i++) std::fill(gqh + i * ldo, gqh + i * ldo + D, 0.0f);
+          continue;
         }
-      });
-      // gq = dS K ; gk (+)= dS^T Q ; gv (+)= P^T gOut   (heads of one kv group accumulate)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)D, (int)S, 1.0f, ds.data(), (int)S, kh,
-                  (int)g.ksS, 0.0f, gq + (b * T * Hq + h) * D, ldo);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)S, (int)D, (int)T, 1.0f, ds.data(), (int)S, qh,
-                  (int)g.qsT, first ? 0.0f : 1.0f, gk + (b * S * Hkv + hk) * D, ldkv);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)S, (int)D, (int)T, 1.0f, P, (int)S, gO, ldo,
-                  first ? 0.0f : 1.0f, gv + (b * S * Hkv + hk) * D, ldkv);
+        float* dsb = ds.data() + i0 * S + klo;
+        // dP = gOut V^T over the block's keys
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)D, 1.0f, gO + i0 * ldo, ldo,
+                    vh + klo * g.vsS, (int)g.vsS, 0.0f, dsb, (int)S);
+        if (g.softcap > 0)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)D, g.scale, qh + i0 * g.qsT,
+                      (int)g.qsT, kh + klo * g.ksS, (int)g.ksS, 0.0f, raw.data() + i0 * S + klo, (int)S);
+        // dS = P * (dP - sum(P dP)) [* (1 - tanh^2)] * scale, row by row (P is 0 outside each row's keys)
+        parallel_for(M, std::max<int64_t>(1, 16384 / S), [&](int64_t r0, int64_t r1) {
+          for (int64_t i = i0 + r0; i < i0 + r1; i++) {
+            const float* pr = P + i * S;
+            float* d = ds.data() + i * S;
+            double dot = 0;
+#pragma omp simd reduction(+ : dot)
+            for (int64_t j = klo; j < khi; j++) dot += (double)pr[j] * d[j];
+            const float dotf = (float)dot;
+            for (int64_t j = klo; j < khi; j++) d[j] = pr[j] * (d[j] - dotf);
+            if (g.softcap > 0) {
+              const float* r = raw.data() + i * S;
+              const float inv = 1.0f / g.softcap;
+              for (int64_t j = klo; j < khi; j++) { float t = gb::tanh_fast(r[j] * inv); d[j] *= 1.0f - t * t; }
+            }
+            for (int64_t j = klo; j < khi; j++) d[j] *= g.scale;
+          }
+        });
+        // gq = dS K ; gk += dS^T Q ; gv += P^T gOut
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)D, (int)N, 1.0f, dsb, (int)S,
+                    kh + klo * g.ksS, (int)g.ksS, 0.0f, gqh + i0 * ldo, ldo);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)N, (int)D, (int)M, 1.0f, dsb, (int)S,
+                    qh + i0 * g.qsT, (int)g.qsT, 1.0f, gkh + klo * ldkv, ldkv);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)N, (int)D, (int)M, 1.0f, P + i0 * S + klo, (int)S,
+                    gO + i0 * ldo, ldo, 1.0f, gvh + klo * ldkv, ldkv);
+      }
     }
   });
 }

@@ -375,6 +375,11 @@ test('attention forward/backward: GQA, MQA, causal, window, softcap, masks, stri
     { ...d, B: 2, T: 17, S: 30, Hq: 4, Hkv: 1, D: 16, causal: true, qPos0: 13, window: 7, strided: true },
     { ...d, B: 1, T: 16, S: 16, Hq: 2, Hkv: 2, D: 8, causal: true, qPos0: -3, probs: false },
     { ...d, B: 3, T: 33, S: 19, Hq: 2, Hkv: 1, D: 5, mask: true, softcap: 1.5, probs: false },
+    // T >= 64 with a causal mask or a window: 32-row blocks that skip the keys no row of the block sees
+    { ...d, B: 2, T: 70, S: 70, Hq: 4, Hkv: 2, D: 16, causal: true, strided: true, softcap: 2, mask: true },
+    { ...d, B: 1, T: 65, S: 90, Hq: 2, Hkv: 1, D: 8, causal: true, qPos0: 25, window: 20 },
+    { ...d, B: 1, T: 64, S: 64, Hq: 2, Hkv: 2, D: 8, window: 10, probs: false },
+    { ...d, B: 1, T: 96, S: 96, Hq: 3, Hkv: 1, D: 8, causal: true, qPos0: -40 }, // the first blocks see no key
     { ...d, B: 0, T: 3, S: 3, Hq: 2, Hkv: 1, D: 4 },
     { ...d, B: 1, T: 0, S: 3, Hq: 2, Hkv: 1, D: 4 },
     { ...d, B: 1, T: 3, S: 0, Hq: 2, Hkv: 1, D: 4 },
