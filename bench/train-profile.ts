@@ -1,11 +1,13 @@
 /**
- * Profile of one training step at the tiny organism's shape: wall time per kernel (gemm split by shape and
- * transpose flags), time outside kernels (JS: ops, autograd, allocation), per step. Not a bench (no JSON line).
+ * Profile of one training step at the tiny organism's shape: wall time per phase and per kernel (gemm split by
+ * shape and transpose flags), time outside kernels (JS: ops, autograd, allocation) and bytes allocated (zeroed
+ * or not), per step. Not a bench (no JSON line); kernels are timed through wrappers, so totals run a little high.
  * Run: npx tsx bench/train-profile.ts   (PROFILE_STEPS=3, PROFILE_MODEL=tiny|gpt2)
  */
 import { performance } from 'node:perf_hooks';
 import { K, empty, scope, reshape, Rng } from '../src/engine/index.js';
 import { Storage } from '../src/engine/storage.js';
+import { loadNativeAddon } from '../src/engine/native-addon.js';
 import { createModel } from '../src/models/index.js';
 import { AdamW, clipGradNorm, maskedTokenLoss } from '../src/nn/index.js';
 import { TINY, GPT2_SMALL } from './train.bench.js';
@@ -79,5 +81,4 @@ const byKernel = new Map<string, number>();
 for (const r of rows) { const k = r.k.split(' ')[0]; byKernel.set(k, (byKernel.get(k) ?? 0) + r.ms); }
 console.log('by phase:kernel: ' + [...byKernel.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
 for (const r of rows.slice(0, Number(process.env.PROFILE_TOP ?? 45))) console.log(`${r.ms.toFixed(2).padStart(8)} ms ${String(r.n).padStart(5)}x  ${r.k}`);
-import { loadNativeAddon } from '../src/engine/native-addon.js';
 console.log('memStats', JSON.stringify((loadNativeAddon() as unknown as { memStats(): unknown }).memStats()));
