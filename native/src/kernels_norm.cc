@@ -160,27 +160,41 @@ void gb_rms_norm(const float* x, const float* w, float* y, float* rstd, int64_t 
 void gb_rms_norm_backward(const float* x, const float* w, const float* rstd, const float* gy, float* gx, float* gw,
                           int64_t rows, int64_t cols, float w_offset) {
   if (cols == 0) return;
-  parallel_for(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) {
-      const float* xr = x + r * cols;
-      const float* gr = gy + r * cols;
-      float* out = gx + r * cols;
-      float rs = rstd[r];
-      double dot = 0;
-      if (w) {
+  // Rows in fixed chunks (set by the shape alone, so results do not depend on the thread count): each chunk
+  // writes its gx rows and, in the same pass, its partial column sums for gw (double); the partials are then
+  // added in chunk order. One pass over x and gy instead of two.
+  const int64_t chunk = std::max<int64_t>(64, (rows + 255) / 256), nchunks = (rows + chunk - 1) / chunk;
+  std::vector<double> part(gw ? (size_t)(nchunks * cols) : 0);
+  parallel_for(nchunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t ch = c0; ch < c1; ch++) {
+      double* acc = gw ? part.data() + ch * cols : nullptr;
+      if (acc) for (int64_t c = 0; c < cols; c++) acc[c] = 0;
+      for (int64_t r = ch * chunk; r < std::min(rows, (ch + 1) * chunk); r++) {
+        const float* xr = x + r * cols;
+        const float* gr = gy + r * cols;
+        float* out = gx + r * cols;
+        float rs = rstd[r];
+        double dot = 0;
+        if (w) {
 #pragma omp simd reduction(+ : dot)
-        for (int64_t c = 0; c < cols; c++) dot += (double)gr[c] * (w_offset + w[c]) * xr[c];
-      } else {
+          for (int64_t c = 0; c < cols; c++) dot += (double)gr[c] * (w_offset + w[c]) * xr[c];
+        } else {
 #pragma omp simd reduction(+ : dot)
-        for (int64_t c = 0; c < cols; c++) dot += (double)gr[c] * xr[c];
+          for (int64_t c = 0; c < cols; c++) dot += (double)gr[c] * xr[c];
+        }
+        float k = (float)((double)rs * rs * rs * dot / (double)cols);
+        if (w) for (int64_t c = 0; c < cols; c++) out[c] = rs * gr[c] * (w_offset + w[c]) - xr[c] * k;
+        else for (int64_t c = 0; c < cols; c++) out[c] = rs * gr[c] - xr[c] * k;
+        if (acc) for (int64_t c = 0; c < cols; c++) acc[c] += (double)gr[c] * xr[c] * rs;
       }
-      float k = (float)((double)rs * rs * rs * dot / (double)cols);
-      if (w) for (int64_t c = 0; c < cols; c++) out[c] = rs * gr[c] * (w_offset + w[c]) - xr[c] * k;
-      else for (int64_t c = 0; c < cols; c++) out[c] = rs * gr[c] - xr[c] * k;
     }
   });
-  if (gw) column_sums(rows, cols, gw, [&](int64_t r, int64_t c) {
-    return (double)gy[r * cols + c] * x[r * cols + c] * rstd[r];
+  if (gw) parallel_for(cols, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; c++) {
+      double s = 0;
+      for (int64_t ch = 0; ch < nchunks; ch++) s += part[(size_t)(ch * cols + c)];
+      gw[c] = (float)s;
+    }
   });
 }
 
