@@ -1,5 +1,6 @@
 // Native kernels over rows: softmax / log-softmax (+ backward), LayerNorm, RMSNorm (+ backward), RoPE.
 // Row statistics accumulate in double; rows are split over the pool.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -12,23 +13,6 @@ using gb::parallel_for;
 namespace {
 constexpr int64_t kGrain = 16384;
 inline int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(1, cols)); }
-
-// Column sums of f(r, c) over rows, written to dst[c]; split over column blocks so no two threads share one.
-template <typename F>
-void column_sums(int64_t rows, int64_t cols, float* dst, F f) {
-  constexpr int64_t kBlock = 128;
-  int64_t nb = (cols + kBlock - 1) / kBlock;
-  parallel_for(nb, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, rows * kBlock)), [&](int64_t b0, int64_t b1) {
-    double acc[kBlock];
-    for (int64_t bl = b0; bl < b1; bl++) {
-      int64_t c0 = bl * kBlock, w = std::min(kBlock, cols - c0);
-      for (int64_t c = 0; c < w; c++) acc[c] = 0;
-      for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < w; c++) acc[c] += f(r, c0 + c);
-      for (int64_t c = 0; c < w; c++) dst[c0 + c] = (float)acc[c];
-    }
-  });
-}
 }  // namespace
 
 extern "C" {
@@ -111,32 +95,51 @@ void gb_layer_norm(const float* x, const float* w, const float* b, float* y, flo
 void gb_layer_norm_backward(const float* x, const float* w, const float* mean, const float* rstd, const float* gy,
                             float* gx, float* gw, float* gbias, int64_t rows, int64_t cols) {
   if (cols == 0) return;
-  parallel_for(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) {
-      const float* xr = x + r * cols;
-      const float* gr = gy + r * cols;
-      float* out = gx + r * cols;
-      float mu = mean[r], rs = rstd[r];
-      double sg = 0, sgx = 0;
+  // As gb_rms_norm_backward: fixed row chunks write gx and, in the same pass, partial column sums for gw and
+  // gb (double), added in chunk order afterwards.
+  const int64_t chunk = std::max<int64_t>(64, (rows + 255) / 256), nchunks = (rows + chunk - 1) / chunk;
+  std::vector<double> pw(gw ? (size_t)(nchunks * cols) : 0), pb(gbias ? (size_t)(nchunks * cols) : 0);
+  parallel_for(nchunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t ch = c0; ch < c1; ch++) {
+      double* aw = gw ? pw.data() + ch * cols : nullptr;
+      double* ab = gbias ? pb.data() + ch * cols : nullptr;
+      if (aw) for (int64_t c = 0; c < cols; c++) aw[c] = 0;
+      if (ab) for (int64_t c = 0; c < cols; c++) ab[c] = 0;
+      for (int64_t r = ch * chunk; r < std::min(rows, (ch + 1) * chunk); r++) {
+        const float* xr = x + r * cols;
+        const float* gr = gy + r * cols;
+        float* out = gx + r * cols;
+        float mu = mean[r], rs = rstd[r];
+        double sg = 0, sgx = 0;
 #pragma omp simd reduction(+ : sg, sgx)
-      for (int64_t c = 0; c < cols; c++) {
-        float xh = (xr[c] - mu) * rs;
-        float g = w ? gr[c] * w[c] : gr[c];
-        sg += g;
-        sgx += (double)g * xh;
-      }
-      float a = (float)(sg / (double)cols), bq = (float)(sgx / (double)cols);
-      for (int64_t c = 0; c < cols; c++) {
-        float xh = (xr[c] - mu) * rs;
-        float g = w ? gr[c] * w[c] : gr[c];
-        out[c] = rs * (g - a - xh * bq);
+        for (int64_t c = 0; c < cols; c++) {
+          float xh = (xr[c] - mu) * rs;
+          float g = w ? gr[c] * w[c] : gr[c];
+          sg += g;
+          sgx += (double)g * xh;
+        }
+        float a = (float)(sg / (double)cols), bq = (float)(sgx / (double)cols);
+        for (int64_t c = 0; c < cols; c++) {
+          float xh = (xr[c] - mu) * rs;
+          float g = w ? gr[c] * w[c] : gr[c];
+          out[c] = rs * (g - a - xh * bq);
+        }
+        if (aw) for (int64_t c = 0; c < cols; c++) aw[c] += (double)gr[c] * ((xr[c] - mean[r]) * rstd[r]);
+        if (ab) for (int64_t c = 0; c < cols; c++) ab[c] += (double)gr[c];
       }
     }
   });
-  if (gw) column_sums(rows, cols, gw, [&](int64_t r, int64_t c) {
-    return (double)gy[r * cols + c] * ((x[r * cols + c] - mean[r]) * rstd[r]);
-  });
-  if (gbias) column_sums(rows, cols, gbias, [&](int64_t r, int64_t c) { return (double)gy[r * cols + c]; });
+  auto reduce = [&](const std::vector<double>& part, float* dst) {
+    parallel_for(cols, kGrain, [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; c++) {
+        double s = 0;
+        for (int64_t ch = 0; ch < nchunks; ch++) s += part[(size_t)(ch * cols + c)];
+        dst[c] = (float)s;
+      }
+    });
+  };
+  if (gw) reduce(pw, gw);
+  if (gbias) reduce(pb, gbias);
 }
 
 void gb_rms_norm(const float* x, const float* w, float* y, float* rstd, int64_t rows, int64_t cols, float eps,
