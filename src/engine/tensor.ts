@@ -198,6 +198,16 @@ export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
   return new Tensor(Storage.alloc(dtype, n), shape.slice(), contiguousStrides(shape), 0);
 }
 
+/**
+ * Like empty, but the contents are undefined (native memory is not cleared): for outputs that a kernel
+ * overwrites in full before anything reads them (a GEMM with beta = 0). Engine-internal.
+ */
+export function uninitialized(shape: Shape, dtype: DType = 'f32'): Tensor {
+  checkShape(shape, 'uninitialized');
+  const n = numel(shape);
+  return new Tensor(Storage.alloc(dtype, n, false), shape.slice(), contiguousStrides(shape), 0);
+}
+
 export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
   const t = empty(shape, dtype);
   if (value !== 0) t.data.fill(value); // freshly allocated storage is zero-filled

@@ -2,7 +2,7 @@
  * Matrix products on sgemm: `matmul` (batched, broadcasting batch dims, transposed views passed to BLAS
  * as transpose flags, never materialised) and `linear` (x W^T + b, the layer every model is made of).
  */
-import { Tensor, empty, numel } from '../tensor.js';
+import { Tensor, empty, numel, uninitialized } from '../tensor.js';
 import { record } from '../autograd.js';
 import { K } from '../backend.js';
 import { defineOp } from '../op.js';
@@ -59,7 +59,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   };
   if (sA === null) { A = fix(A, a, M, Ka); sA = M * Ka; }
   if (sB === null) { B = fix(B, b, Kb, N); sB = Kb * N; }
-  const out = empty([...batchShape, M, N]);
+  // gemm with beta = 0 writes every element (K = 0 included): no need to clear the output first
+  const out = batch > 0 && M > 0 && N > 0 ? uninitialized([...batchShape, M, N]) : empty([...batchShape, M, N]);
   if (batch > 0 && M > 0 && N > 0) {
     K().gemm(A.trans, B.trans, M, N, Ka, 1, A.t.data as Float32Array, A.t.offset, A.ld, sA,
       B.t.data as Float32Array, B.t.offset, B.ld, sB, 0, out.data as Float32Array, 0, N, M * N, batch);
@@ -98,7 +99,8 @@ export function linear(x: Tensor, W: Tensor, bias: Tensor | null = null, layout:
   const rows = numel(x.shape.slice(0, -1)); // not x.size / I: I may be 0
   const xc = contig(x), Wc = contig(W);
   const outShape = [...x.shape.slice(0, -1), O];
-  const out = empty(outShape);
+  // every element is written (bias rows then beta = 1, or beta = 0): no need to clear the output first
+  const out = rows > 0 && O > 0 ? uninitialized(outShape) : empty(outShape);
   if (rows > 0 && O > 0) {
     if (bias) {
       const bc = contig(bias);
