@@ -2,7 +2,7 @@
  * Elementwise ops: unary (exp, log, tanh, GELU exact/tanh, SiLU, ...), scalar (scale, add, pow, softcap)
  * and binary with numpy broadcasting (add, sub, mul, div, maximum, minimum), plus `where`.
  */
-import { Tensor, empty } from '../tensor.js';
+import { Tensor, empty, uninitialized } from '../tensor.js';
 import { record } from '../autograd.js';
 import { K } from '../backend.js';
 import { BinaryOp, UnaryOp, type UnaryOpName } from '../kernels.js';
@@ -18,7 +18,7 @@ function f32(t: Tensor, op: string): void {
 function unary(name: UnaryOpName, x: Tensor, alpha = 0): Tensor {
   f32(x, name);
   const xc = contig(x);
-  const y = empty(x.shape);
+  const y = uninitialized(x.shape); // the kernel writes every element
   const op = UnaryOp[name];
   K().unary(op, xc.t.data as Float32Array, xc.t.offset, y.data as Float32Array, x.size, alpha);
   const out = record(y, name, [x], [xc.t, y], (g, [xs, ys]) => {
@@ -58,7 +58,7 @@ export const softcap = (x: Tensor, c: number) => unary('softcap', x, c);
 function binary(name: keyof typeof BinaryOp, a: Tensor, b: Tensor): Tensor {
   f32(a, name); f32(b, name);
   const shape = broadcastShapes(a.shape, b.shape, name);
-  const out = empty(shape);
+  const out = uninitialized(shape); // the kernel writes every element
   K().binary(BinaryOp[name], a.data as Float32Array, a.offset, broadcastStrides(a, shape), b.data as Float32Array, b.offset, broadcastStrides(b, shape), out.data as Float32Array, shape);
   const aShape = a.shape.slice(), bShape = b.shape.slice();
   switch (name) {
