@@ -118,8 +118,9 @@ napi_value Alloc(napi_env env, napi_callback_info info) {
       napi_create_arraybuffer(env, 0, &unused, &ab);
       return ab;
     }
+    bool zero = c.argc() < 2 || c.boolean(1, "zero");
     size_t cap = 0;
-    void* p = gb::mem_alloc((size_t)n, &cap);
+    void* p = gb::mem_alloc((size_t)n, &cap, zero);
     if (!p) c.fail("out of memory allocating " + std::to_string(n) + " bytes");
     Block* b = new Block{p, cap, false};
     napi_value ab;

@@ -43,6 +43,7 @@ class Call {
   int64_t integer(size_t i, const char* name) const;   // any safe integer
   int64_t count(size_t i, const char* name) const;     // non-negative safe integer
   bool boolean(size_t i, const char* name) const;      // true/false (numbers 0/1 accepted)
+  size_t argc() const { return argc_; }                // arguments actually passed
 
   // Product of non-negative sizes; fails when it exceeds 2^53 (no array is that long).
   int64_t prod(std::initializer_list<int64_t> xs) const;

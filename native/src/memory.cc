@@ -26,7 +26,7 @@ size_t size_class(size_t n) {
 
 }  // namespace
 
-void* mem_alloc(size_t nbytes, size_t* cap) {
+void* mem_alloc(size_t nbytes, size_t* cap, bool zero) {
   size_t c = size_class(nbytes);
   void* p = nullptr;
   {
@@ -42,7 +42,7 @@ void* mem_alloc(size_t nbytes, size_t* cap) {
   if (fresh) {
     if (posix_memalign(&p, 64, c) != 0) return nullptr;
   }
-  std::memset(p, 0, nbytes);  // only what the caller sees: untouched slack pages of big blocks stay unmapped
+  if (zero) std::memset(p, 0, nbytes);  // only what the caller sees: untouched slack pages of big blocks stay unmapped
   std::lock_guard<std::mutex> lk(g_mu);
   g_live += (int64_t)c;
   if (fresh) g_held += (int64_t)c;

@@ -13,8 +13,10 @@ struct MemStats {
   int64_t total_allocs;  // blocks handed out since load
 };
 
-// Returns a zero-filled block of at least nbytes (capacity written to *cap), or nullptr when out of memory.
-void* mem_alloc(size_t nbytes, size_t* cap);
+// Returns a block of at least nbytes (capacity written to *cap), or nullptr when out of memory. Its first nbytes
+// are zero-filled unless zero is false (then they hold whatever a recycled block held: for outputs a kernel
+// overwrites in full, e.g. a GEMM with beta = 0, where the fill would cost a pass over memory for nothing).
+void* mem_alloc(size_t nbytes, size_t* cap, bool zero = true);
 // Returns a block (of capacity cap) to the cache or to the system.
 void mem_release(void* p, size_t cap);
 MemStats mem_stats();

@@ -13,8 +13,11 @@ type I32 = Int32Array;
 
 /** The raw functions the addon exports (native/src/addon.cc). Shapes/strides travel packed in Int32Arrays. */
 export interface NativeAddon {
-  /** 64-byte aligned, zero-filled native memory, exposed zero-copy; byteLength === nbytes. */
-  alloc(nbytes: number): ArrayBuffer;
+  /**
+   * 64-byte aligned native memory, exposed zero-copy; byteLength === nbytes. Zero-filled unless zero is false
+   * (then its contents are undefined: only for buffers a kernel overwrites in full).
+   */
+  alloc(nbytes: number, zero?: boolean): ArrayBuffer;
   /** Releases memory from alloc() at once and detaches the ArrayBuffer (its byteLength becomes 0). */
   free(ab: ArrayBuffer): void;
   /** liveBytes/cachedBytes are block capacities; allocs = live blocks; totalAllocs = blocks ever handed out. */

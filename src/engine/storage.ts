@@ -10,7 +10,7 @@ export type DType = 'f32' | 'i32';
 export type TypedData = Float32Array | Int32Array;
 
 interface Allocator {
-  alloc(nbytes: number): ArrayBuffer;
+  alloc(nbytes: number, zero: boolean): ArrayBuffer;
   free(ab: ArrayBuffer): void;
 }
 
@@ -48,7 +48,7 @@ let allocator: Allocator | null | undefined;
 function getAllocator(): Allocator | null {
   if (allocator === undefined) {
     const addon = loadNativeAddon();
-    allocator = addon ? { alloc: (n) => addon.alloc(n), free: (ab) => addon.free(ab) } : null;
+    allocator = addon ? { alloc: (n, zero) => addon.alloc(n, zero), free: (ab) => addon.free(ab) } : null;
   }
   return allocator;
 }
@@ -80,7 +80,7 @@ export class Storage {
         data = dtype === 'f32' ? new Float32Array(reused, 0, n) : new Int32Array(reused, 0, n);
         if (zero) data.fill(0);
       } else {
-        const ab = a.alloc(cap); // zero-filled
+        const ab = a.alloc(cap, zero); // zero-filled unless zero is false
         data = dtype === 'f32' ? new Float32Array(ab, 0, n) : new Int32Array(ab, 0, n);
       }
       return new Storage(dtype, data, true, nbytes);

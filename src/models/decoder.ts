@@ -127,6 +127,16 @@ export function hookNamesFor(cfg: ModelConfig, fam: FamilyDef): string[] {
   return names;
 }
 
+/** Weight names of block l, built once per (family, config): a decode step looks them up hundreds of times. */
+const blockNames = new WeakMap<FamilyDef, WeakMap<ModelConfig, BlockWeights[]>>();
+function blockWeights(fam: FamilyDef, cfg: ModelConfig, l: number): BlockWeights {
+  let byCfg = blockNames.get(fam);
+  if (!byCfg) { byCfg = new WeakMap(); blockNames.set(fam, byCfg); }
+  let list = byCfg.get(cfg);
+  if (!list) { list = []; byCfg.set(cfg, list); }
+  return (list[l] ??= fam.block(l, cfg));
+}
+
 function param(m: DecoderParts, name: string | undefined): Tensor | null {
   if (!name) return null;
   const t = m.params.get(name);
@@ -165,7 +175,7 @@ function block(m: DecoderParts, l: number, resid: Tensor, ctx: {
   hooks: HookRunner | null; B: number; T: number; posOffset: number; ropes: Map<string, [Tensor, Tensor]>;
   keyMask: Tensor | null; cache: KVCache | null;
 }): Tensor {
-  const cfg = m.config, bw: BlockWeights = m.family.block(l, cfg);
+  const cfg = m.config, bw: BlockWeights = blockWeights(m.family, cfg, l);
   const { B, T, posOffset } = ctx;
   const H = cfg.nHeads, Hkv = cfg.nKvHeads, Dh = cfg.dHead;
   const hp = (name: string, act: Tensor) => (ctx.hooks ? ctx.hooks.run(`blocks.${l}.${name}`, act, l, posOffset) : act);

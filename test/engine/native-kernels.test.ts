@@ -241,6 +241,25 @@ test('gemm: transposes, leading dims, batch with broadcast A, K = 0, beta', { sk
   }
 });
 
+test('gemm decode paths: one row and a few rows against a weight [N, K] (own kernels), tails, threads, beta', { skip }, () => {
+  // M = 1 with B stored [N, K] and M <= 16 with B [N, K] run the addon's own streaming kernels (split over the
+  // pool by weight rows, tiles of 4 x 4): odd N and K exercise every tail; beta = 0 must overwrite NaN in C
+  const cases: [number, number, number][] = [[1, 5, 17], [1, 130, 896], [1, 1000, 100], [1, 3001, 64], [2, 17, 15], [3, 130, 100],
+    [5, 16, 1], [8, 257, 896], [13, 33, 47], [16, 130, 64]];
+  for (const [M, N_, K] of cases) for (const ta of M === 1 ? [false, true] : [false]) for (const beta of [0, 0.7]) {
+    const lda = ta ? M + 2 : K + 3, ldb = K + 1, ldc = N_ + 2;
+    const A = randn((ta ? K : M) * lda), B = randn(N_ * ldb);
+    const C0 = beta === 0 ? new Float32Array(M * ldc).fill(NaN) : randn(M * ldc);
+    for (let m = 0; m < M; m++) for (let n = N_; n < ldc; n++) C0[m * ldc + n] = 42; // padding: must stay as is
+    const c1 = C0.slice(), c2 = C0.slice();
+    if (beta === 0) c1.fill(0);
+    for (let m = 0; m < M; m++) for (let n = N_; n < ldc; n++) c1[m * ldc + n] = 42;
+    R.gemm(ta, true, M, N_, K, 1.25, A, 0, lda, 0, B, 0, ldb, 0, beta, c1, 0, ldc, 0, 1);
+    N.gemm(ta, true, M, N_, K, 1.25, A, 0, lda, 0, B, 0, ldb, 0, beta, c2, 0, ldc, 0, 1);
+    close(`gemm decode ${M}x${N_}x${K} ta=${ta} beta=${beta}`, c2, c1, 1e-5, 1e-5 * Math.max(1, K));
+  }
+});
+
 // ---- rows ---------------------------------------------------------------------------------------------
 
 test('softmax / log-softmax and backward', { skip }, () => {
