@@ -254,6 +254,11 @@ async function main(): Promise<void> {
     const rows: [string, string, string, string][] = [
       ['forward B=4 T=128', `${c.forwardTokPerS.toFixed(1)} tok/s (${fwdGflops.toFixed(1)} GFLOP/s)`, `sgemm peak ${peak.toFixed(1)} GFLOP/s`, `${(fwdGflops / peak).toFixed(3)} (target >= 0.7)`],
       ['decode B=1 (KV cache)', `${c.gen1TokPerS.toFixed(2)} tok/s (${decodeBw.toFixed(2)} GB/s of weights)`, `copy ${copyBw.toFixed(2)} GB/s${bwC ? `, read ${bwC.read.toFixed(2)}` : ''}`, `${(decodeBw / copyBw).toFixed(3)} (target >= 0.6)`],
+      ...(bwC ? [
+        ['  same, copy counted once', 'copy as bytes copied/s (mbw, numpy)', `copy ${(copyBw / 2).toFixed(2)} GB/s`, `${(decodeBw / (copyBw / 2)).toFixed(3)}`],
+        ['  same, vs read ceiling', 'best read-only loop (membw)', `read ${bwC.read.toFixed(2)} GB/s`, `${(decodeBw / bwC.read).toFixed(3)}`],
+        ['  read-only ceiling', 'no read-only stream passes read/copy', '', `${(bwC.read / copyBw).toFixed(3)} of copy`],
+      ] as [string, string, string, string][] : []),
       ['  same, vs adjacent limit', `median over ${c.childPeaks.length} (sgemm, forward) pairs`, `peaks ${c.childPeaks.map((x) => x.toFixed(0)).join('/')} GFLOP/s`, c.fwdShareAdjacent.toFixed(3)],
       ['  same, vs adjacent limit', `median over ${c.childCopyBws.length} (copy, decode) pairs`, `copy ${c.childCopyBws.map((x) => x.toFixed(1)).join('/')} GB/s`, c.decodeShareAdjacent === null ? 'n/a' : c.decodeShareAdjacent.toFixed(3)],
       ['decode B=8 (KV cache)', `${c.gen8TokPerS.toFixed(2)} tok/s`, `${(c.gen8TokPerS / c.gen1TokPerS).toFixed(2)}x batch 1`, ''],
@@ -278,7 +283,11 @@ async function main(): Promise<void> {
       models_forward_cpu_share: +c.cpuShare.toFixed(3), models_load_avg: +loadavg()[0].toFixed(2),
       models_peak_rss_bytes: c.maxRssBytes, models_weight_bytes: c.weightBytes, models_rss_over_weights: +rssX.toFixed(4),
     };
-    if (bwC) result.models_read_bw_gbs = +bwC.read.toFixed(3);
+    if (bwC) {
+      result.models_read_bw_gbs = +bwC.read.toFixed(3);
+      result.models_decode_share_of_read = +(decodeBw / bwC.read).toFixed(4);
+      result.models_decode_share_of_copy_bytes = +(decodeBw / (copyBw / 2)).toFixed(4);
+    }
     console.log(JSON.stringify(result));
   } finally {
     rmSync(dir, { recursive: true, force: true });

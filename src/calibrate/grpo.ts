@@ -2,10 +2,10 @@
 // ablation, or any function): per step it samples groups with the KV-cache generator, scores them, centres the
 // rewards per group, takes one clipped-surrogate optimizer step (on-policy), logs the calibration monitors,
 // watches for confidence collapse, and checkpoints so a killed run resumes on the same curve.
-import { Rng, noGrad, clone, scope } from '../engine/index.js';
+import { Rng, noGrad, clone, scope, reserveStoragePool } from '../engine/index.js';
 import {
   AdamW, makeSchedule, clipGradNorm, saveCheckpoint, loadCheckpoint, restoreCheckpoint, latestCheckpoint,
-  LoraAdapter, type LoraConfig, type NamedParams, type Schedule, type ScheduleShape,
+  LoraAdapter, TRAINING_POOL_BYTES, type LoraConfig, type NamedParams, type Schedule, type ScheduleShape,
 } from '../nn/index.js';
 import { Model, generate } from '../models/index.js';
 import type { RunStore, RunWriter } from '../runs/index.js';
@@ -205,6 +205,7 @@ const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 
 /** Runs GRPO. The model is updated in place (full fine-tuning, or LoRA adapters attached to model.adapters). */
 export async function trainGrpo(opts: TrainGrpoOptions): Promise<GrpoResult> {
   const { model } = opts;
+  reserveStoragePool(TRAINING_POOL_BYTES); // a step's working set is reused, not reallocated
   const format = opts.format ?? 'tabc';
   const G = opts.groupSize ?? 8, P = opts.promptsPerStep ?? 4;
   const temperature = opts.temperature ?? 0.7;

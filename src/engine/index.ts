@@ -3,7 +3,7 @@
  * TypeScript reference). Import from here; the op functions are also available as `ops.*`.
  */
 export { Tensor, empty, emptyUninit, zeros, ones, full, scalar, tensor, arange, numel, contiguousStrides, type Shape } from './tensor.js';
-export { Storage, storageStats, setStoragePoolLimit, type DType } from './storage.js';
+export { Storage, storageStats, setStoragePoolLimit, reserveStoragePool, type DType } from './storage.js';
 export { scope } from './scope.js';
 export { noGrad, isGradEnabled, GradNode } from './autograd.js';
 export { K, setBackend, backendName, withBackend, getNativeKernels, type BackendName } from './backend.js';

@@ -24,7 +24,12 @@ const pool = new Map<number, ArrayBuffer[]>();
 let pooledBytes = 0;
 // 2 GiB by default (GLASSBOX_POOL_MB overrides): a GRPO step of 128 × 76 tokens at the tiny organism's shape
 // peaks above 1 GiB, and every buffer allocated past the pool is a fresh one V8 counts towards its next GC.
-let poolLimit = (Number(process.env.GLASSBOX_POOL_MB) > 0 ? Number(process.env.GLASSBOX_POOL_MB) : 2048) * 1024 * 1024;
+// 256 MiB by default (GLASSBOX_POOL_MB overrides): inference keeps its resident memory close to the weights
+// (peak RSS is a benchmark target); training loops raise it with reserveStoragePool(), since a GRPO step of
+// 128 x 76 tokens at the tiny organism's shape peaks above 1 GiB and every buffer allocated past the pool is a
+// fresh one V8 counts towards its next GC.
+const envPoolMb = Number(process.env.GLASSBOX_POOL_MB);
+let poolLimit = (envPoolMb > 0 ? envPoolMb : 256) * 1024 * 1024;
 
 /** Capacity class of an allocation: 64-byte multiples up to 1 KiB, then four classes per power of two. */
 export function capacityOf(nbytes: number): number {
@@ -33,7 +38,16 @@ export function capacityOf(nbytes: number): number {
   return Math.ceil(nbytes / quarter) * quarter;
 }
 
-/** Bounds the bytes of released buffers kept for reuse (default 2 GiB); 0 frees them all now. */
+/**
+ * Lets the pool keep at least `bytes` of released buffers (training loops call it with 2 GiB); never lowers the
+ * limit, and GLASSBOX_POOL_MB, when set, wins.
+ */
+export function reserveStoragePool(bytes: number): void {
+  if (envPoolMb > 0 || !(bytes > poolLimit)) return;
+  poolLimit = bytes;
+}
+
+/** Bounds the bytes of released buffers kept for reuse (default 256 MiB); 0 frees them all now. */
 export function setStoragePoolLimit(bytes: number): void {
   if (!(bytes >= 0)) throw new Error(`setStoragePoolLimit: bytes must be >= 0, got ${bytes}`);
   poolLimit = bytes;
@@ -80,8 +94,11 @@ export class Storage {
         data = dtype === 'f32' ? new Float32Array(reused, 0, n) : new Int32Array(reused, 0, n);
         if (zero) data.fill(0);
       } else {
-        const ab = a.alloc(cap, zero); // zero-filled unless zero is false
+        // the buffer spans the whole capacity class (so it can be reused for any size in it), but only the n
+        // elements asked for are cleared: the slack pages of a big block stay untouched, so they never count in RSS
+        const ab = a.alloc(cap, false);
         data = dtype === 'f32' ? new Float32Array(ab, 0, n) : new Int32Array(ab, 0, n);
+        if (zero) data.fill(0);
       }
       return new Storage(dtype, data, true, nbytes);
     }

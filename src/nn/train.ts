@@ -4,7 +4,7 @@
  * periodic atomic checkpoints and exact resume (weights, optimizer, RNGs, data position, step).
  * A NaN/Inf loss or gradient stops the run with TrainingDivergedError; the last good checkpoint stays.
  */
-import { scope, type Rng, type Tensor } from '../engine/index.js';
+import { reserveStoragePool, scope, type Rng, type Tensor } from '../engine/index.js';
 import { clipGradNorm, gradNorm as globalGradNorm, zeroGrad, NonFiniteGradientError, type NamedParams } from './params.js';
 import type { Optimizer } from './optim.js';
 import type { Schedule } from './schedule.js';
@@ -108,6 +108,9 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/** Released buffers a training loop keeps for reuse (see reserveStoragePool). */
+export const TRAINING_POOL_BYTES = 2 * 1024 ** 3;
+
 type ClockSchedule = Schedule & { done?: () => boolean; elapsedMs?: () => number; setElapsedMs?: (ms: number) => void };
 
 export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
@@ -118,6 +121,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
   if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new Error(`train: steps must be a non-negative integer, got ${opts.steps}`);
   if (opts.checkpointEvery !== undefined && !opts.checkpointDir) throw new Error('train: checkpointEvery needs checkpointDir');
   if (opts.resume && !opts.checkpointDir) throw new Error('train: resume needs checkpointDir');
+  reserveStoragePool(TRAINING_POOL_BYTES); // a step's working set is reused, not reallocated
 
   let step = 0, totalTokens = 0, resumedFrom: number | null = null;
   let lastCheckpoint: string | null = null;
