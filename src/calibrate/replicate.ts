@@ -15,6 +15,7 @@ import { accuracyVsN, type CheckedSample, type ScalingPoint } from './scaling.js
 import { renderCalibrationReport, escapeHtml, type ReportSection } from './report.js';
 import { trainSft } from './sft.js';
 import { trainGrpo, encodePrompt, type GrpoItem, type GrpoStepLog, type CollapseState } from './grpo.js';
+import type { AdvantageScaling, GrpoLossType } from './grpo-loss.js';
 import { arithmeticGrpoItems, arithmeticSftExamples, buildMicroOrganism } from './grpo-organism.js';
 import { buildBaseOrganism } from '../organisms/base.js';
 
@@ -50,6 +51,10 @@ export interface ReplicateOptions {
   maxNewTokens?: number;
   lr?: number;
   sftLr?: number;
+  /** Advantage scaling (default 'none', the paper's: advantage = r − group mean). */
+  scaleRewards?: AdvantageScaling;
+  /** GRPO loss type (default 'bnpo', the paper's). */
+  lossType?: GrpoLossType;
   store?: RunStore;
   onProgress?: (message: string) => void;
   /** Called after every GRPO step of every arm. */
@@ -60,9 +65,14 @@ export interface EvalRecord extends ScoredRecord { id: string; split: string; an
 
 export interface ArmSplitResult { metrics: CalibrationMetrics; formatRate: number }
 
+/** Accuracy and stated confidence per difficulty level (the cue a calibrated model should track). */
+export interface DifficultyRow { difficulty: number; n: number; accuracy: number; meanConfidence: number }
+
 export interface ArmResult {
   arm: Arm;
   inDomain: ArmSplitResult;
+  /** In-domain results per difficulty level, pooled over seeds. */
+  byDifficulty: DifficultyRow[];
   ood: Record<string, ArmSplitResult>;
   /** Unweighted means over the OOD splits. */
   oodMean: { accuracy: number; ece: number; brier: number; auroc: number | null };
@@ -124,6 +134,15 @@ export function evaluateLocal(model: Model, items: readonly (GrpoItem & { split?
 const toItems = (xs: readonly ArithmeticItem[]) => arithmeticGrpoItems(xs).map((it, i) => ({ ...it, split: xs[i].split }));
 const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
+/** Accuracy and mean q per difficulty level. */
+export function byDifficulty(records: readonly EvalRecord[]): DifficultyRow[] {
+  const levels = [...new Set(records.map((r) => r.difficulty))].sort((a, b) => a - b);
+  return levels.map((d) => {
+    const rs = records.filter((r) => r.difficulty === d);
+    return { difficulty: d, n: rs.length, accuracy: meanOf(rs.map((r) => (r.correct ? 1 : 0))), meanConfidence: meanOf(rs.map((r) => r.confidence)) };
+  });
+}
+
 function splitResult(records: EvalRecord[], seed: number): ArmSplitResult {
   return { metrics: computeMetrics(records, { bootstrap: 500, seed }), formatRate: meanOf(records.map((r) => (r.formatOk ? 1 : 0))) };
 }
@@ -136,7 +155,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
   const steps = opts.steps ?? 250, sftSteps = opts.sftSteps ?? 600;
   const sizes = { evalInDomain: 300, evalOod: 150, votingProblems: 60, ...opts.sizes };
   const G = opts.groupSize ?? 8, P = opts.promptsPerStep ?? 8, temperature = opts.temperature ?? 0.7, maxNew = opts.maxNewTokens ?? 48;
-  const config = { baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew, lr: opts.lr ?? 1e-4, sftLr: opts.sftLr ?? 3e-3 };
+  const config = { baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew, lr: opts.lr ?? 1e-4, sftLr: opts.sftLr ?? 3e-3, scaleRewards: opts.scaleRewards ?? 'none', lossType: opts.lossType ?? 'bnpo' };
   fs.mkdirSync(opts.outDir, { recursive: true });
   const run = opts.store ? opts.store.createRun({ kind: 'calibrate-replicate', name: `replicate ${seeds.length} seed(s)`, config, seed: seeds[0] }) : null;
   const pooled: Record<Arm, { inDomain: EvalRecord[]; ood: Record<string, EvalRecord[]>; voting: CheckedSample[][]; collapse: CollapseState | null }> = {
@@ -176,7 +195,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
           log(`seed ${seed}: GRPO ${arm.toUpperCase()}, ${steps} steps of ${P}×${G} samples`);
           const res = await trainGrpo({
             model, prompts: arithmeticGrpoItems(split('train')), format: 'tabc', reward: arm, promptStyle: 'compact', groupSize: G, promptsPerStep: P,
-            temperature, maxNewTokens: maxNew, lr: opts.lr ?? 1e-4, schedule: 'constant_with_warmup', warmupRatio: 0.05, steps, seed,
+            temperature, maxNewTokens: maxNew, lr: config.lr, scaleRewards: config.scaleRewards, lossType: config.lossType, schedule: 'constant_with_warmup', warmupRatio: 0.05, steps, seed,
             store: opts.store, runName: `${arm} seed ${seed}`, checkpointDir: path.join(seedDir, `${arm}-ckpt`), checkpointEvery: 25, logKl: true,
             onWarn: (m) => log(`seed ${seed} ${arm}: ${m}`),
             onStep: (l) => {
@@ -203,6 +222,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
         const m = computeMetrics(inD, { bootstrap: 0 });
         seedRow[arm] = { inDomainAccuracy: m.accuracy, inDomainEce: m.ece, oodEce: meanOf(oodEces), auroc: m.auroc };
         log(`seed ${seed} ${arm}: in-domain acc ${m.accuracy.toFixed(3)} ECE ${m.ece.toFixed(3)} AUROC ${m.auroc?.toFixed(3) ?? '–'}; OOD ECE ${meanOf(oodEces).toFixed(3)}`);
+        log(`seed ${seed} ${arm}: by difficulty ${byDifficulty(inD).map((d) => `L${d.difficulty} acc ${d.accuracy.toFixed(2)} q̄ ${d.meanConfidence.toFixed(2)}`).join(', ')}; distinct q ${m.collapse.distinctConfidences}`);
       }
       perSeed.push({ seed, arms: seedRow });
       model.dispose();
@@ -215,7 +235,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
       const os = Object.values(ood).map((o) => o.metrics);
       const au = os.map((m) => m.auroc).filter((x): x is number => x !== null);
       arms[arm] = {
-        arm, inDomain: splitResult(p.inDomain, 7), ood,
+        arm, inDomain: splitResult(p.inDomain, 7), byDifficulty: byDifficulty(p.inDomain), ood,
         oodMean: { accuracy: meanOf(os.map((m) => m.accuracy)), ece: meanOf(os.map((m) => m.ece)), brier: meanOf(os.map((m) => m.brier)), auroc: au.length ? meanOf(au) : null },
         voting: accuracyVsN(p.voting, [...VOTE_NS], { trials: 20, seed: 3, methods: ['majority', 'weighted', 'max-confidence'] }),
         collapse: p.collapse,
@@ -295,9 +315,16 @@ export function renderReplicationReport(s: ReplicationSummary): string {
     const m = s.arms[arm].inDomain.metrics, o = s.arms[arm].oodMean;
     return `<tr><td>organism (addition)</td><td>${label[arm]}</td><td>${f(m.accuracy * 100, 1)} / ${f(m.auroc, 2)} / ${f(m.brier, 2)} / ${f(m.ece, 2)}</td><td>${f(o.accuracy * 100, 1)} / ${f(o.auroc, 2)} / ${f(o.brier, 2)} / ${f(o.ece, 2)}</td></tr>`;
   }).join('');
+  const levels = [...new Set((['base', 'rlvr', 'rlcr'] as Arm[]).flatMap((arm) => (s.arms[arm].byDifficulty ?? []).map((d) => d.difficulty)))].sort((a, b) => a - b);
+  const diffRows = levels.map((lv) => `<tr><td>level ${lv}</td>${(['base', 'rlvr', 'rlcr'] as Arm[]).map((arm) => {
+    const d = (s.arms[arm].byDifficulty ?? []).find((x) => x.difficulty === lv);
+    return `<td>${d ? `${f(d.accuracy * 100, 1)}% / ${f(d.meanConfidence, 2)} (n ${d.n})` : '–'}</td>`;
+  }).join('')}</tr>`).join('');
   const paper = s.paper.map((p) => `<tr><td>paper: ${p.trainedOn}</td><td>${p.method}</td><td>${p.inDomain.join(' / ')}</td><td>${p.ood.join(' / ')}</td></tr>`).join('');
   const extra = `<section class="replication"><h2>Verdict</h2><p><b>${escapeHtml(s.verdict)}</b></p>
 <table><thead><tr><th>bar (issue 7)</th><th>result</th><th>numbers</th></tr></thead><tbody>${barRows}</tbody></table>
+${diffRows ? `<h2>In-domain by difficulty level (accuracy / mean stated q)</h2>
+<table><thead><tr><th>level</th><th>${label.base}</th><th>${label.rlvr}</th><th>${label.rlcr}</th></tr></thead><tbody>${diffRows}</tbody></table>` : ''}
 <h2>Beside the paper (Acc % / AUROC / Brier / ECE)</h2>
 <table><thead><tr><th>trained on</th><th>method</th><th>in-domain</th><th>out-of-domain (mean)</th></tr></thead><tbody>${ours}${paper}</tbody></table>
 <p class="note">The paper's rows are Qwen2.5-7B on HotpotQA / math; ours are a tiny organism on graded addition, with "base" the SFT'd model the RL arms start from. Both arms train in the tabc format; RLVR's reward ignores the confidence.</p></section>`;

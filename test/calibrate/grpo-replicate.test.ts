@@ -14,7 +14,7 @@ function arm(name: Arm, recs: ReturnType<typeof records>, voting: [number, numbe
   const m = computeMetrics(recs, { bootstrap: 0 });
   const points: ScalingPoint[] = voting.map(([n, maj, w]) => ({ n, trials: 1, accuracy: { majority: maj, weighted: w, 'max-confidence': maj } }));
   return {
-    arm: name, inDomain: { metrics: m, formatRate: 1 }, ood: { x: { metrics: m, formatRate: 1 } },
+    arm: name, inDomain: { metrics: m, formatRate: 1 }, byDifficulty: [], ood: { x: { metrics: m, formatRate: 1 } },
     oodMean: { accuracy: m.accuracy, ece: m.ece, brier: m.brier, auroc: m.auroc }, voting: points,
     collapse: name === 'base' ? null : { collapsed, firstStep: collapsed ? 5 : null, collapsedSteps: collapsed ? 3 : 0, reason: collapsed ? 'test' : null },
   };
