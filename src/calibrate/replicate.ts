@@ -16,7 +16,7 @@ import { renderCalibrationReport, escapeHtml, type ReportSection } from './repor
 import { trainSft } from './sft.js';
 import { trainGrpo, encodePrompt, type GrpoItem, type GrpoStepLog, type CollapseState } from './grpo.js';
 import type { AdvantageScaling, GrpoLossType } from './grpo-loss.js';
-import { arithmeticGrpoItems, arithmeticSftExamples, buildMicroOrganism } from './grpo-organism.js';
+import { arithmeticGrpoItems, arithmeticSftExamples, buildMicroOrganism, splitSftRl } from './grpo-organism.js';
 import { buildBaseOrganism } from '../organisms/base.js';
 
 export type Arm = 'base' | 'rlvr' | 'rlcr';
@@ -43,6 +43,10 @@ export interface ReplicateOptions {
   steps?: number;
   /** SFT warm-up steps (default 600). */
   sftSteps?: number;
+  /** Distinct problems the SFT warm-up sees (default 2000). GRPO prompts are drawn disjoint from them. */
+  sftExamples?: number;
+  /** Training items generated for GRPO prompts (default 2000; fewer remain after removing SFT problems). */
+  rlPrompts?: number;
   seeds?: number[];
   sizes?: ReplicateSizes;
   groupSize?: number;
@@ -155,7 +159,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
   const steps = opts.steps ?? 250, sftSteps = opts.sftSteps ?? 600;
   const sizes = { evalInDomain: 300, evalOod: 150, votingProblems: 60, ...opts.sizes };
   const G = opts.groupSize ?? 8, P = opts.promptsPerStep ?? 8, temperature = opts.temperature ?? 0.7, maxNew = opts.maxNewTokens ?? 48;
-  const config = { baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew, lr: opts.lr ?? 1e-4, sftLr: opts.sftLr ?? 3e-3, scaleRewards: opts.scaleRewards ?? 'none', lossType: opts.lossType ?? 'bnpo' };
+  const config = { baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew, lr: opts.lr ?? 1e-4, sftLr: opts.sftLr ?? 3e-3, scaleRewards: opts.scaleRewards ?? 'none', lossType: opts.lossType ?? 'bnpo', sftExamples: opts.sftExamples ?? 2000, rlPrompts: opts.rlPrompts ?? 2000 };
   fs.mkdirSync(opts.outDir, { recursive: true });
   const run = opts.store ? opts.store.createRun({ kind: 'calibrate-replicate', name: `replicate ${seeds.length} seed(s)`, config, seed: seeds[0] }) : null;
   const pooled: Record<Arm, { inDomain: EvalRecord[]; ood: Record<string, EvalRecord[]>; voting: CheckedSample[][]; collapse: CollapseState | null }> = {
@@ -176,13 +180,14 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
         if (!fs.existsSync(path.join(baseDir, 'config.json'))) log('building the micro organism (tokenizer + tiny Llama)…');
         (await buildMicroOrganism({ dir: baseDir, seed: 0 })).model.dispose();
       }
-      const data = arithmeticTasks({ seed: 1000 + seed, sizes: { train: 2000, test: sizes.evalInDomain, 'ood-subtraction': sizes.evalOod, 'ood-3digit': sizes.evalOod, 'ood-multiplication': sizes.evalOod } });
+      const data = arithmeticTasks({ seed: 1000 + seed, sizes: { train: config.sftExamples + config.rlPrompts, test: sizes.evalInDomain, 'ood-subtraction': sizes.evalOod, 'ood-3digit': sizes.evalOod, 'ood-multiplication': sizes.evalOod } });
       const split = (s: ArithmeticSplit) => data.filter((d) => d.split === s);
+      const trainSets = splitSftRl(split('train'), config.sftExamples);
       // SFT warm-up
       const model = loadModel(baseDir);
-      log(`seed ${seed}: SFT warm-up, ${sftSteps} steps`);
+      log(`seed ${seed}: SFT warm-up, ${sftSteps} steps on ${trainSets.sft.length} problems; GRPO prompts: ${trainSets.rl.length} problems disjoint from them (one-digit sums excepted)`);
       await trainSft({
-        model, examples: arithmeticSftExamples(split('train'), 'tabc', seed), steps: sftSteps, batchSize: 32, lr: opts.sftLr ?? 3e-3, seed, store: opts.store, runName: `sft seed ${seed}`,
+        model, examples: arithmeticSftExamples(trainSets.sft, 'tabc', seed), steps: sftSteps, batchSize: 32, lr: opts.sftLr ?? 3e-3, seed, store: opts.store, runName: `sft seed ${seed}`,
         onStep: (i) => { if (i.step % 50 === 0 || i.step === sftSteps) log(`seed ${seed}: SFT step ${i.step}/${sftSteps} loss ${i.loss.toFixed(3)}`); },
       });
       const sftParams = new Map([...model.params].map(([n, p]) => [n, Float32Array.from(p.toFlat() as Float32Array)]));
@@ -194,7 +199,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
         if (arm !== 'base') {
           log(`seed ${seed}: GRPO ${arm.toUpperCase()}, ${steps} steps of ${P}×${G} samples`);
           const res = await trainGrpo({
-            model, prompts: arithmeticGrpoItems(split('train')), format: 'tabc', reward: arm, promptStyle: 'compact', groupSize: G, promptsPerStep: P,
+            model, prompts: arithmeticGrpoItems(trainSets.rl), format: 'tabc', reward: arm, promptStyle: 'compact', groupSize: G, promptsPerStep: P,
             temperature, maxNewTokens: maxNew, lr: config.lr, scaleRewards: config.scaleRewards, lossType: config.lossType, schedule: 'constant_with_warmup', warmupRatio: 0.05, steps, seed,
             store: opts.store, runName: `${arm} seed ${seed}`, checkpointDir: path.join(seedDir, `${arm}-ckpt`), checkpointEvery: 25, logKl: true,
             onWarn: (m) => log(`seed ${seed} ${arm}: ${m}`),
