@@ -211,6 +211,9 @@ const replicateOptions = {
   'group-size': { type: 'number', description: 'completions per prompt (default 8)' },
   'prompts-per-step': { type: 'number', description: 'prompts per step (default 8)' },
   lr: { type: 'number', description: 'GRPO learning rate (default 1e-4)' },
+  temperature: { type: 'number', description: 'sampling temperature for GRPO groups and voting (default 0.7, the paper)' },
+  'scale-rewards': { type: 'string', description: "advantage scaling: none (default, the paper's), group or batch std (group collapsed RLCR's q to 0 in our runs)" },
+  'sft-examples': { type: 'number', description: 'distinct problems in the SFT warm-up; GRPO prompts are drawn disjoint from them (default 2000)' },
   'eval-in-domain': { type: 'number', description: 'held-out in-domain items' },
   'eval-ood': { type: 'number', description: 'items per OOD split' },
   'voting-problems': { type: 'number', description: 'problems for the voting curves (16 samples each)' },
@@ -231,6 +234,7 @@ async function runReplicate(raw: Opts, ctx: CommandContext, d: { steps: number; 
     const res = await replicate({
       baseDir: opts.base as string | undefined, organism: opts.organism === undefined ? undefined : oneOf(opts, 'organism', ['tiny', 'small'] as const, 'tiny'), outDir: out, steps: int(opts, 'steps', d.steps), sftSteps: int(opts, 'sft-steps', d.sftSteps), seeds,
       groupSize: int(opts, 'group-size', 8, 2), promptsPerStep: int(opts, 'prompts-per-step', 8), lr: num(opts, 'lr', 1e-4),
+      temperature: num(opts, 'temperature', 0.7), scaleRewards: oneOf<AdvantageScaling>(opts, 'scale-rewards', ['none', 'group', 'batch'], 'none'), sftExamples: int(opts, 'sft-examples', 2000),
       sizes: { evalInDomain: int(opts, 'eval-in-domain', d.evalInDomain), evalOod: int(opts, 'eval-ood', d.evalOod), votingProblems: int(opts, 'voting-problems', d.voting) },
       store, onProgress: (m) => say(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`),
     });
