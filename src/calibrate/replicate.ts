@@ -25,7 +25,7 @@ export const VOTE_NS = [1, 2, 4, 8, 16] as const;
 
 /** The recipe's defaults (`glassbox calibrate replicate`): chosen on seeds 0 and 1 of the micro task organism. */
 export const REPLICATE_DEFAULTS = {
-  seeds: [0, 1, 2], steps: 250, sftSteps: 600, sftExamples: 2000, rlPrompts: 2000, groupSize: 8, promptsPerStep: 8,
+  seeds: [0, 1, 2], steps: 300, sftSteps: 1500, sftExamples: 2000, rlPrompts: 2000, groupSize: 8, promptsPerStep: 8,
   temperature: 0.7, lr: 1e-4, sftLr: 3e-3, scaleRewards: 'none' as AdvantageScaling,
   sizes: { evalInDomain: 300, evalOod: 150, votingProblems: 60 },
 };
