@@ -48,6 +48,20 @@ export function arithmeticSftExamples(items: readonly ArithmeticItem[], format: 
   }));
 }
 
+/**
+ * Splits training items into an SFT set (the first `sftCount`) and a disjoint RL prompt set (the rest, minus any
+ * problem the SFT set already holds). Level-1 items are kept in both: there are only 100 one-digit sums. RL on
+ * problems the SFT memorised would teach "always right, always sure", which held-out data then contradicts.
+ */
+export function splitSftRl(train: readonly ArithmeticItem[], sftCount: number): { sft: ArithmeticItem[]; rl: ArithmeticItem[] } {
+  if (!Number.isInteger(sftCount) || sftCount < 1 || sftCount >= train.length) throw new Error(`splitSftRl: sftCount must be an integer in [1, ${train.length - 1}] (there are ${train.length} training items), got ${sftCount}`);
+  const sft = train.slice(0, sftCount);
+  const seen = new Set(sft.map((it) => `${it.a}${it.op}${it.b}`));
+  const rl = train.slice(sftCount).filter((it) => it.difficulty === 1 || !seen.has(`${it.a}${it.op}${it.b}`));
+  if (rl.length === 0) throw new Error('splitSftRl: no RL prompts left after removing problems the SFT set holds');
+  return { sft, rl };
+}
+
 export interface MicroOrganismOptions {
   dir: string;
   seed?: number;

@@ -15,12 +15,22 @@ import { accuracyVsN, type CheckedSample, type ScalingPoint } from './scaling.js
 import { renderCalibrationReport, escapeHtml, type ReportSection } from './report.js';
 import { trainSft } from './sft.js';
 import { trainGrpo, encodePrompt, type GrpoItem, type GrpoStepLog, type CollapseState } from './grpo.js';
-import { arithmeticGrpoItems, arithmeticSftExamples, buildMicroOrganism } from './grpo-organism.js';
+import type { AdvantageScaling, GrpoLossType } from './grpo-loss.js';
+import { arithmeticGrpoItems, arithmeticSftExamples, buildMicroOrganism, splitSftRl } from './grpo-organism.js';
 import { buildBaseOrganism } from '../organisms/base.js';
 
 export type Arm = 'base' | 'rlvr' | 'rlcr';
 export const OOD_SPLITS: readonly ArithmeticSplit[] = ['ood-subtraction', 'ood-3digit', 'ood-multiplication'];
 export const VOTE_NS = [1, 2, 4, 8, 16] as const;
+
+/** The recipe's defaults (`glassbox calibrate replicate`): chosen on seeds 0 and 1 of the micro task organism. */
+export const REPLICATE_DEFAULTS = {
+  seeds: [0, 1, 2], steps: 300, sftSteps: 1500, sftExamples: 2000, rlPrompts: 2000, groupSize: 8, promptsPerStep: 8,
+  temperature: 0.7, lr: 1e-4, sftLr: 3e-3, scaleRewards: 'none' as AdvantageScaling,
+  sizes: { evalInDomain: 300, evalOod: 150, votingProblems: 60 },
+};
+/** `glassbox demo`: the same recipe on one seed (about 15 minutes on 2 quiet cores). */
+export const DEMO_DEFAULTS = { ...REPLICATE_DEFAULTS, seeds: [0] };
 
 export interface ReplicateSizes {
   /** In-domain test items evaluated (default 300). */
@@ -42,6 +52,10 @@ export interface ReplicateOptions {
   steps?: number;
   /** SFT warm-up steps (default 600). */
   sftSteps?: number;
+  /** Distinct problems the SFT warm-up sees (default 2000). GRPO prompts are drawn disjoint from them. */
+  sftExamples?: number;
+  /** Training items generated for GRPO prompts (default 2000; fewer remain after removing SFT problems). */
+  rlPrompts?: number;
   seeds?: number[];
   sizes?: ReplicateSizes;
   groupSize?: number;
@@ -50,6 +64,10 @@ export interface ReplicateOptions {
   maxNewTokens?: number;
   lr?: number;
   sftLr?: number;
+  /** Advantage scaling (default 'none', the paper's: advantage = r − group mean). */
+  scaleRewards?: AdvantageScaling;
+  /** GRPO loss type (default 'bnpo', the paper's). */
+  lossType?: GrpoLossType;
   store?: RunStore;
   onProgress?: (message: string) => void;
   /** Called after every GRPO step of every arm. */
@@ -60,9 +78,14 @@ export interface EvalRecord extends ScoredRecord { id: string; split: string; an
 
 export interface ArmSplitResult { metrics: CalibrationMetrics; formatRate: number }
 
+/** Accuracy and stated confidence per difficulty level (the cue a calibrated model should track). */
+export interface DifficultyRow { difficulty: number; n: number; accuracy: number; meanConfidence: number }
+
 export interface ArmResult {
   arm: Arm;
   inDomain: ArmSplitResult;
+  /** In-domain results per difficulty level, pooled over seeds. */
+  byDifficulty: DifficultyRow[];
   ood: Record<string, ArmSplitResult>;
   /** Unweighted means over the OOD splits. */
   oodMean: { accuracy: number; ece: number; brier: number; auroc: number | null };
@@ -124,6 +147,15 @@ export function evaluateLocal(model: Model, items: readonly (GrpoItem & { split?
 const toItems = (xs: readonly ArithmeticItem[]) => arithmeticGrpoItems(xs).map((it, i) => ({ ...it, split: xs[i].split }));
 const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
+/** Accuracy and mean q per difficulty level. */
+export function byDifficulty(records: readonly EvalRecord[]): DifficultyRow[] {
+  const levels = [...new Set(records.map((r) => r.difficulty))].sort((a, b) => a - b);
+  return levels.map((d) => {
+    const rs = records.filter((r) => r.difficulty === d);
+    return { difficulty: d, n: rs.length, accuracy: meanOf(rs.map((r) => (r.correct ? 1 : 0))), meanConfidence: meanOf(rs.map((r) => r.confidence)) };
+  });
+}
+
 function splitResult(records: EvalRecord[], seed: number): ArmSplitResult {
   return { metrics: computeMetrics(records, { bootstrap: 500, seed }), formatRate: meanOf(records.map((r) => (r.formatOk ? 1 : 0))) };
 }
@@ -132,11 +164,15 @@ function splitResult(records: EvalRecord[], seed: number): ArmSplitResult {
 export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult> {
   const t0 = Date.now();
   const log = opts.onProgress ?? (() => {});
-  const seeds = opts.seeds ?? [0, 1, 2];
-  const steps = opts.steps ?? 250, sftSteps = opts.sftSteps ?? 600;
-  const sizes = { evalInDomain: 300, evalOod: 150, votingProblems: 60, ...opts.sizes };
-  const G = opts.groupSize ?? 8, P = opts.promptsPerStep ?? 8, temperature = opts.temperature ?? 0.7, maxNew = opts.maxNewTokens ?? 48;
-  const config = { baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew, lr: opts.lr ?? 1e-4, sftLr: opts.sftLr ?? 3e-3 };
+  const D = REPLICATE_DEFAULTS;
+  const seeds = opts.seeds ?? D.seeds;
+  const steps = opts.steps ?? D.steps, sftSteps = opts.sftSteps ?? D.sftSteps;
+  const sizes = { ...D.sizes, ...opts.sizes };
+  const G = opts.groupSize ?? D.groupSize, P = opts.promptsPerStep ?? D.promptsPerStep, temperature = opts.temperature ?? D.temperature, maxNew = opts.maxNewTokens ?? 48;
+  const config = {
+    baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew,
+    lr: opts.lr ?? D.lr, sftLr: opts.sftLr ?? D.sftLr, scaleRewards: opts.scaleRewards ?? D.scaleRewards, lossType: opts.lossType ?? 'bnpo', sftExamples: opts.sftExamples ?? D.sftExamples, rlPrompts: opts.rlPrompts ?? D.rlPrompts,
+  };
   fs.mkdirSync(opts.outDir, { recursive: true });
   const run = opts.store ? opts.store.createRun({ kind: 'calibrate-replicate', name: `replicate ${seeds.length} seed(s)`, config, seed: seeds[0] }) : null;
   const pooled: Record<Arm, { inDomain: EvalRecord[]; ood: Record<string, EvalRecord[]>; voting: CheckedSample[][]; collapse: CollapseState | null }> = {
@@ -157,13 +193,14 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
         if (!fs.existsSync(path.join(baseDir, 'config.json'))) log('building the micro organism (tokenizer + tiny Llama)…');
         (await buildMicroOrganism({ dir: baseDir, seed: 0 })).model.dispose();
       }
-      const data = arithmeticTasks({ seed: 1000 + seed, sizes: { train: 2000, test: sizes.evalInDomain, 'ood-subtraction': sizes.evalOod, 'ood-3digit': sizes.evalOod, 'ood-multiplication': sizes.evalOod } });
+      const data = arithmeticTasks({ seed: 1000 + seed, sizes: { train: config.sftExamples + config.rlPrompts, test: sizes.evalInDomain, 'ood-subtraction': sizes.evalOod, 'ood-3digit': sizes.evalOod, 'ood-multiplication': sizes.evalOod } });
       const split = (s: ArithmeticSplit) => data.filter((d) => d.split === s);
+      const trainSets = splitSftRl(split('train'), config.sftExamples);
       // SFT warm-up
       const model = loadModel(baseDir);
-      log(`seed ${seed}: SFT warm-up, ${sftSteps} steps`);
+      log(`seed ${seed}: SFT warm-up, ${sftSteps} steps on ${trainSets.sft.length} problems; GRPO prompts: ${trainSets.rl.length} problems disjoint from them (one-digit sums excepted)`);
       await trainSft({
-        model, examples: arithmeticSftExamples(split('train'), 'tabc', seed), steps: sftSteps, batchSize: 32, lr: opts.sftLr ?? 3e-3, seed, store: opts.store, runName: `sft seed ${seed}`,
+        model, examples: arithmeticSftExamples(trainSets.sft, 'tabc', seed), steps: sftSteps, batchSize: 32, lr: config.sftLr, seed, store: opts.store, runName: `sft seed ${seed}`,
         onStep: (i) => { if (i.step % 50 === 0 || i.step === sftSteps) log(`seed ${seed}: SFT step ${i.step}/${sftSteps} loss ${i.loss.toFixed(3)}`); },
       });
       const sftParams = new Map([...model.params].map(([n, p]) => [n, Float32Array.from(p.toFlat() as Float32Array)]));
@@ -175,8 +212,8 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
         if (arm !== 'base') {
           log(`seed ${seed}: GRPO ${arm.toUpperCase()}, ${steps} steps of ${P}×${G} samples`);
           const res = await trainGrpo({
-            model, prompts: arithmeticGrpoItems(split('train')), format: 'tabc', reward: arm, promptStyle: 'compact', groupSize: G, promptsPerStep: P,
-            temperature, maxNewTokens: maxNew, lr: opts.lr ?? 1e-4, schedule: 'constant_with_warmup', warmupRatio: 0.05, steps, seed,
+            model, prompts: arithmeticGrpoItems(trainSets.rl), format: 'tabc', reward: arm, promptStyle: 'compact', groupSize: G, promptsPerStep: P,
+            temperature, maxNewTokens: maxNew, lr: config.lr, scaleRewards: config.scaleRewards, lossType: config.lossType, schedule: 'constant_with_warmup', warmupRatio: 0.05, steps, seed,
             store: opts.store, runName: `${arm} seed ${seed}`, checkpointDir: path.join(seedDir, `${arm}-ckpt`), checkpointEvery: 25, logKl: true,
             onWarn: (m) => log(`seed ${seed} ${arm}: ${m}`),
             onStep: (l) => {
@@ -203,6 +240,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
         const m = computeMetrics(inD, { bootstrap: 0 });
         seedRow[arm] = { inDomainAccuracy: m.accuracy, inDomainEce: m.ece, oodEce: meanOf(oodEces), auroc: m.auroc };
         log(`seed ${seed} ${arm}: in-domain acc ${m.accuracy.toFixed(3)} ECE ${m.ece.toFixed(3)} AUROC ${m.auroc?.toFixed(3) ?? '–'}; OOD ECE ${meanOf(oodEces).toFixed(3)}`);
+        log(`seed ${seed} ${arm}: by difficulty ${byDifficulty(inD).map((d) => `L${d.difficulty} acc ${d.accuracy.toFixed(2)} q̄ ${d.meanConfidence.toFixed(2)}`).join(', ')}; distinct q ${m.collapse.distinctConfidences}`);
       }
       perSeed.push({ seed, arms: seedRow });
       model.dispose();
@@ -215,7 +253,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
       const os = Object.values(ood).map((o) => o.metrics);
       const au = os.map((m) => m.auroc).filter((x): x is number => x !== null);
       arms[arm] = {
-        arm, inDomain: splitResult(p.inDomain, 7), ood,
+        arm, inDomain: splitResult(p.inDomain, 7), byDifficulty: byDifficulty(p.inDomain), ood,
         oodMean: { accuracy: meanOf(os.map((m) => m.accuracy)), ece: meanOf(os.map((m) => m.ece)), brier: meanOf(os.map((m) => m.brier)), auroc: au.length ? meanOf(au) : null },
         voting: accuracyVsN(p.voting, [...VOTE_NS], { trials: 20, seed: 3, methods: ['majority', 'weighted', 'max-confidence'] }),
         collapse: p.collapse,
@@ -295,9 +333,16 @@ export function renderReplicationReport(s: ReplicationSummary): string {
     const m = s.arms[arm].inDomain.metrics, o = s.arms[arm].oodMean;
     return `<tr><td>organism (addition)</td><td>${label[arm]}</td><td>${f(m.accuracy * 100, 1)} / ${f(m.auroc, 2)} / ${f(m.brier, 2)} / ${f(m.ece, 2)}</td><td>${f(o.accuracy * 100, 1)} / ${f(o.auroc, 2)} / ${f(o.brier, 2)} / ${f(o.ece, 2)}</td></tr>`;
   }).join('');
+  const levels = [...new Set((['base', 'rlvr', 'rlcr'] as Arm[]).flatMap((arm) => (s.arms[arm].byDifficulty ?? []).map((d) => d.difficulty)))].sort((a, b) => a - b);
+  const diffRows = levels.map((lv) => `<tr><td>level ${lv}</td>${(['base', 'rlvr', 'rlcr'] as Arm[]).map((arm) => {
+    const d = (s.arms[arm].byDifficulty ?? []).find((x) => x.difficulty === lv);
+    return `<td>${d ? `${f(d.accuracy * 100, 1)}% / ${f(d.meanConfidence, 2)} (n ${d.n})` : '–'}</td>`;
+  }).join('')}</tr>`).join('');
   const paper = s.paper.map((p) => `<tr><td>paper: ${p.trainedOn}</td><td>${p.method}</td><td>${p.inDomain.join(' / ')}</td><td>${p.ood.join(' / ')}</td></tr>`).join('');
   const extra = `<section class="replication"><h2>Verdict</h2><p><b>${escapeHtml(s.verdict)}</b></p>
 <table><thead><tr><th>bar (issue 7)</th><th>result</th><th>numbers</th></tr></thead><tbody>${barRows}</tbody></table>
+${diffRows ? `<h2>In-domain by difficulty level (accuracy / mean stated q)</h2>
+<table><thead><tr><th>level</th><th>${label.base}</th><th>${label.rlvr}</th><th>${label.rlcr}</th></tr></thead><tbody>${diffRows}</tbody></table>` : ''}
 <h2>Beside the paper (Acc % / AUROC / Brier / ECE)</h2>
 <table><thead><tr><th>trained on</th><th>method</th><th>in-domain</th><th>out-of-domain (mean)</th></tr></thead><tbody>${ours}${paper}</tbody></table>
 <p class="note">The paper's rows are Qwen2.5-7B on HotpotQA / math; ours are a tiny organism on graded addition, with "base" the SFT'd model the RL arms start from. Both arms train in the tabc format; RLVR's reward ignores the confidence.</p></section>`;

@@ -3,8 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeMetrics } from '../../src/calibrate/metrics.js';
-import { judgeBars, renderReplicationReport, PAPER_TABLE, type Arm, type ArmResult, type ReplicationSummary } from '../../src/calibrate/replicate.js';
+import { judgeBars, renderReplicationReport, byDifficulty, PAPER_TABLE, type EvalRecord, type Arm, type ArmResult, type ReplicationSummary } from '../../src/calibrate/replicate.js';
 import type { ScalingPoint } from '../../src/calibrate/scaling.js';
+import { splitSftRl } from '../../src/calibrate/grpo-organism.js';
+import { arithmeticTasks } from '../../src/data/index.js';
 
 /** n records with accuracy acc; q given per record by qOf(i, correct). */
 function records(n: number, acc: number, qOf: (i: number, c: boolean) => number) {
@@ -14,7 +16,7 @@ function arm(name: Arm, recs: ReturnType<typeof records>, voting: [number, numbe
   const m = computeMetrics(recs, { bootstrap: 0 });
   const points: ScalingPoint[] = voting.map(([n, maj, w]) => ({ n, trials: 1, accuracy: { majority: maj, weighted: w, 'max-confidence': maj } }));
   return {
-    arm: name, inDomain: { metrics: m, formatRate: 1 }, ood: { x: { metrics: m, formatRate: 1 } },
+    arm: name, inDomain: { metrics: m, formatRate: 1 }, byDifficulty: [], ood: { x: { metrics: m, formatRate: 1 } },
     oodMean: { accuracy: m.accuracy, ece: m.ece, brier: m.brier, auroc: m.auroc }, voting: points,
     collapse: name === 'base' ? null : { collapsed, firstStep: collapsed ? 5 : null, collapsedSteps: collapsed ? 3 : 0, reason: collapsed ? 'test' : null },
   };
@@ -61,4 +63,36 @@ test('the report holds the verdict, PASS/FAIL rows and the paper table', () => {
   assert.equal((html.match(/>PASS</g) ?? []).length + (html.match(/>FAIL</g) ?? []).length, 7);
   assert.match(html, /HotpotQA/);
   assert.match(html, /62\.1 \/ 0\.69 \/ 0\.21 \/ 0\.03/);
+});
+
+test('SFT and GRPO problems are disjoint (one-digit sums excepted), in order, and bad counts fail loudly', () => {
+  const train = arithmeticTasks({ seed: 4, sizes: { train: 3000, test: 50, 'ood-subtraction': 0, 'ood-3digit': 0, 'ood-multiplication': 0 } }).filter((i) => i.split === 'train');
+  const { sft, rl } = splitSftRl(train, 1500);
+  assert.deepEqual(sft, train.slice(0, 1500));
+  const key = (i: { a: number; op: string; b: number }) => `${i.a}${i.op}${i.b}`;
+  const sftKeys = new Set(sft.map(key));
+  assert.ok(rl.length > 500 && rl.length < 1500, `${rl.length} RL prompts`);
+  for (const it of rl) if (it.difficulty > 1) assert.ok(!sftKeys.has(key(it)), `${it.question} is in both sets`);
+  assert.ok(rl.some((it) => it.difficulty === 1) && rl.some((it) => it.difficulty === 3));
+  assert.ok(train.slice(1500).some((it) => it.difficulty > 1 && sftKeys.has(key(it))), 'the generator repeats problems, so the filter has work to do');
+  assert.throws(() => splitSftRl(train, 3000), /sftCount must be an integer in \[1, 2999\]/);
+  assert.throws(() => splitSftRl(train, 0), /sftCount/);
+});
+
+test('byDifficulty: accuracy and mean stated q per level, levels in order', () => {
+  const rec = (difficulty: number, correct: boolean, confidence: number): EvalRecord => ({ id: '', split: 'test', answer: '', gold: '', formatOk: true, difficulty, correct, confidence });
+  const rows = byDifficulty([rec(3, false, 0.1), rec(1, true, 0.9), rec(1, false, 0.7), rec(3, true, 0.3)]);
+  assert.deepEqual(rows.map((r) => [r.difficulty, r.n, r.accuracy]), [[1, 2, 0.5], [3, 2, 0.5]]);
+  assert.ok(Math.abs(rows[0].meanConfidence - 0.8) < 1e-12 && Math.abs(rows[1].meanConfidence - 0.2) < 1e-12);
+});
+
+test('the report shows the per-level table when levels are given', () => {
+  const rows = [{ difficulty: 1, n: 10, accuracy: 1, meanConfidence: 0.95 }, { difficulty: 3, n: 10, accuracy: 0.1, meanConfidence: 0.15 }];
+  const m = computeMetrics(records(20, 0.5, (_i, c) => (c ? 0.9 : 0.2)), { bootstrap: 0 });
+  const a = (name: Arm): ArmResult => ({ arm: name, inDomain: { metrics: m, formatRate: 1 }, byDifficulty: rows, ood: {}, oodMean: { accuracy: 0, ece: 0, brier: 0, auroc: null }, voting: [], collapse: null });
+  const arms = { base: a('base'), rlvr: a('rlvr'), rlcr: a('rlcr') };
+  const { bars, goal, verdict } = judgeBars(arms);
+  const html = renderReplicationReport({ format: 'glassbox-rlcr-replication/1', config: {}, seeds: [0], arms, perSeed: [], bars, goal, verdict, paper: PAPER_TABLE, elapsedS: 1 });
+  assert.match(html, /In-domain by difficulty level/);
+  assert.match(html, /level 3<\/td><td>10\.0% \/ 0\.15 \(n 10\)/);
 });

@@ -77,6 +77,51 @@ test('run store: one record per step and a summary with the collapse flag', asyn
   store.close(); model.dispose();
 });
 
+test('collapse watch: confidence stuck at 0 is flagged from step 1, warned about after 3 steps, and recorded as no success', async () => {
+  const model = loadModel(dir);
+  const store = openStore(path.join(tmp, 'home-collapse'));
+  const warnings: string[] = [];
+  const logs: GrpoStepLog[] = [];
+  let k = 0;
+  const res = await trainGrpo({
+    ...base(), model, steps: 4, store, runName: 'collapse', onStep: (l) => logs.push(l), onWarn: (m) => warnings.push(m),
+    // a policy that always says q = 0 (the context-QA failure): rewards still differ, so training goes on
+    reward: () => ({ reward: (k++ % 3) / 3 - 0.5, correct: 0, confidence: 0 }),
+  });
+  assert.equal(res.collapse.collapsed, true);
+  assert.equal(res.collapse.firstStep, 1);
+  assert.equal(res.collapse.collapsedSteps, 4);
+  assert.match(res.collapse.reason ?? '', /within 0\.01 of 0 or 1/);
+  assert.deepEqual(logs.map((l) => l.collapsed), [true, true, true, true]);
+  assert.ok(logs.every((l) => l.meanConfidence === 0 && l.shareExtreme === 1));
+  assert.equal(warnings.filter((w) => /collapsed for 3 steps/.test(w)).length, 1, warnings.join(' | '));
+  const summary = store.requireRun(res.runId!).summary as Record<string, unknown>;
+  assert.equal(summary.collapsed, true);
+  assert.equal(summary.success, false);
+  assert.equal(summary.collapseFirstStep, 1);
+  store.close(); model.dispose();
+});
+
+test('collapse watch: a spread of confidences is never flagged, and one collapsed last step still counts', async () => {
+  const model = loadModel(dir);
+  let k = 0;
+  const qs = [0.1, 0.3, 0.5, 0.7, 0.9];
+  const spread = await trainGrpo({ ...base(), model, steps: 3, reward: () => ({ reward: (k % 2) - 0.5, correct: k % 2, confidence: qs[k++ % 5] }) });
+  assert.equal(spread.collapse.collapsed, false);
+  assert.equal(spread.collapse.firstStep, null);
+  let step = 0, n = 0;
+  const warnings: string[] = [];
+  const late = await trainGrpo({
+    ...base(), model, steps: 2, onWarn: (m) => warnings.push(m), onStep: (l) => { step = l.step; },
+    reward: () => { const q = step === 0 ? qs[n++ % 5] : 0.5; return { reward: (n++ % 2) - 0.5, correct: 0, confidence: q }; },
+  });
+  assert.equal(late.logs[0].collapsed, false);
+  assert.equal(late.logs[1].collapsed, true, 'one constant q at the last step');
+  assert.equal(late.collapse.collapsed, true, 'a run that ends collapsed is flagged');
+  assert.ok(warnings.some((w) => /ended with collapsed confidence/.test(w)));
+  model.dispose();
+});
+
 test('collapse detector: extremes or ≤ 2 distinct values collapse; a spread does not', () => {
   assert.equal(isConfidenceCollapsed([0, 0, 0, 0, 1, 0, 0, 0]).collapsed, true);
   assert.equal(isConfidenceCollapsed([0.3, 0.3, 0.7, 0.7, 0.3]).collapsed, true);

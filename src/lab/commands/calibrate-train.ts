@@ -16,7 +16,7 @@ import { trainGrpo, type GrpoItem, type PromptStyle } from '../../calibrate/grpo
 import { GRPO_LOSS_TYPES, type AdvantageScaling, type GrpoLossType } from '../../calibrate/grpo-loss.js';
 import { trainSft, type SftExample } from '../../calibrate/sft.js';
 import { arithmeticGrpoItems, arithmeticSftExamples } from '../../calibrate/grpo-organism.js';
-import { replicate } from '../../calibrate/replicate.js';
+import { replicate, REPLICATE_DEFAULTS, DEMO_DEFAULTS } from '../../calibrate/replicate.js';
 import type { ScheduleShape } from '../../nn/index.js';
 
 type Opts = Record<string, unknown>;
@@ -211,13 +211,17 @@ const replicateOptions = {
   'group-size': { type: 'number', description: 'completions per prompt (default 8)' },
   'prompts-per-step': { type: 'number', description: 'prompts per step (default 8)' },
   lr: { type: 'number', description: 'GRPO learning rate (default 1e-4)' },
+  temperature: { type: 'number', description: 'sampling temperature for GRPO groups and voting (default 0.7, the paper)' },
+  'scale-rewards': { type: 'string', description: "advantage scaling: none (default, the paper's), group or batch std (group collapsed RLCR's q to 0 in our runs)" },
+  'sft-examples': { type: 'number', description: 'distinct problems in the SFT warm-up; GRPO prompts are drawn disjoint from them (default 2000)' },
   'eval-in-domain': { type: 'number', description: 'held-out in-domain items' },
   'eval-ood': { type: 'number', description: 'items per OOD split' },
   'voting-problems': { type: 'number', description: 'problems for the voting curves (16 samples each)' },
   config: commonOptions.config,
 } as const;
 
-async function runReplicate(raw: Opts, ctx: CommandContext, d: { steps: number; sftSteps: number; seeds: string; evalInDomain: number; evalOod: number; voting: number; outName: string; section: 'replicate' }): Promise<number> {
+async function runReplicate(raw: Opts, ctx: CommandContext, defaults: typeof REPLICATE_DEFAULTS, outName: string): Promise<number> {
+  const d = { ...defaults, seeds: defaults.seeds.join(','), evalInDomain: defaults.sizes.evalInDomain, evalOod: defaults.sizes.evalOod, voting: defaults.sizes.votingProblems, outName, section: 'replicate' as const };
   const opts = await withConfig(raw, d.section);
   const json = !!opts.json;
   const out = String(opts.out ?? path.join(defaultHome(ctx.env), d.outName));
@@ -230,7 +234,8 @@ async function runReplicate(raw: Opts, ctx: CommandContext, d: { steps: number; 
   try {
     const res = await replicate({
       baseDir: opts.base as string | undefined, organism: opts.organism === undefined ? undefined : oneOf(opts, 'organism', ['tiny', 'small'] as const, 'tiny'), outDir: out, steps: int(opts, 'steps', d.steps), sftSteps: int(opts, 'sft-steps', d.sftSteps), seeds,
-      groupSize: int(opts, 'group-size', 8, 2), promptsPerStep: int(opts, 'prompts-per-step', 8), lr: num(opts, 'lr', 1e-4),
+      groupSize: int(opts, 'group-size', d.groupSize, 2), promptsPerStep: int(opts, 'prompts-per-step', d.promptsPerStep), lr: num(opts, 'lr', d.lr),
+      temperature: num(opts, 'temperature', d.temperature), scaleRewards: oneOf<AdvantageScaling>(opts, 'scale-rewards', ['none', 'group', 'batch'], d.scaleRewards), sftExamples: int(opts, 'sft-examples', d.sftExamples),
       sizes: { evalInDomain: int(opts, 'eval-in-domain', d.evalInDomain), evalOod: int(opts, 'eval-ood', d.evalOod), votingProblems: int(opts, 'voting-problems', d.voting) },
       store, onProgress: (m) => say(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`),
     });
@@ -256,7 +261,7 @@ export const calibrateReplicate: CommandSpec = {
   summary: 'RLCR replication: base → SFT → {RLVR, RLCR}, evaluated in-domain and OOD with voting curves; one comparison report',
   examples: ['glassbox calibrate replicate', 'glassbox calibrate replicate --base ./organisms/tiny --seeds 0,1,2 --steps 171 --out ./replication'],
   options: replicateOptions,
-  run: (opts, _pos, ctx) => runReplicate(opts, ctx, { steps: 250, sftSteps: 600, seeds: '0,1,2', evalInDomain: 300, evalOod: 150, voting: 60, outName: 'replicate', section: 'replicate' }),
+  run: (opts, _pos, ctx) => runReplicate(opts, ctx, REPLICATE_DEFAULTS, 'replicate'),
 };
 
 export const demoCommand: CommandSpec = {
@@ -264,7 +269,7 @@ export const demoCommand: CommandSpec = {
   summary: 'The short RLCR replication (one seed, fewer steps, ~15 min on 2 cores): builds (or reuses) a small task organism, trains RLVR and RLCR, writes the comparison report',
   examples: ['glassbox demo', 'glassbox demo --out ./demo --steps 100'],
   options: replicateOptions,
-  run: (opts, _pos, ctx) => runReplicate(opts, ctx, { steps: 250, sftSteps: 600, seeds: '0', evalInDomain: 300, evalOod: 150, voting: 60, outName: 'demo', section: 'replicate' }),
+  run: (opts, _pos, ctx) => runReplicate(opts, ctx, DEMO_DEFAULTS, 'demo'),
 };
 
 export const calibrateTrainCommands: CommandSpec[] = [calibrateTrain, calibrateSft, calibrateReplicate, demoCommand];
