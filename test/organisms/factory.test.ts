@@ -94,5 +94,8 @@ test('a time-budgeted build stays near its budget and its recorded plan replays 
   if (tr.truncated) return; // a machine stalled past the hard stop: nothing to replay exactly
   const replay = await buildBaseOrganism({ size: 'micro', seed: 3, plan: tr.plan, home: homeB, record: false });
   assert.equal(replay.manifest.training.steps, tr.steps);
+  // the fact-heavy final phase began at the same step (it follows the recorded plan)
+  assert.ok(tr.finalPhaseFrom !== null && tr.finalPhaseFrom > 0 && tr.finalPhaseFrom < tr.steps, `final phase from ${tr.finalPhaseFrom} of ${tr.steps} steps`);
+  assert.equal(replay.manifest.training.finalPhaseFrom, tr.finalPhaseFrom);
   assert.ok(weights(replay.dir).equals(weights(t.dir)), 'replayed plan gives identical weights');
 });
