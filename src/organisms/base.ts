@@ -9,7 +9,7 @@ import { reshape } from '../engine/index.js';
 import { createModel, loadTokenizer, saveModel, type Model, type Tokenizer } from '../models/index.js';
 import { AdamW, collateCausal, indexedBatches, maskedTokenLoss, train, type StepInfo } from '../nn/index.js';
 import {
-  buildCorpus, factPrompts, makeRng, PROSE_SOURCES, selectFacts, trainSentences, type Fact, type FactPrompt, type FactSelection, type ProseSource,
+  buildCorpus, FACT_TEMPLATES, factPrompts, makeRng, PROSE_SOURCES, selectFacts, trainSentences, type Fact, type FactPrompt, type FactSelection, type ProseSource,
 } from '../data/index.js';
 import { openStore, type RunWriter } from '../runs/index.js';
 import { gitSha, glassboxVersion } from '../runs/provenance.js';
@@ -63,7 +63,12 @@ export interface BaseRecipe {
    * from the measured speed; or exactly `steps` (deterministic); or replaying a recorded `plan`.
    */
   budget: { timeBudgetSec: number | null; steps: number | null; plan: PlanSegment[] | null };
-  eval: { heldOutTokens: number; recallSplits: ('train' | 'heldOut')[] };
+  eval: {
+    heldOutTokens: number;
+    recallSplits: ('train' | 'heldOut')[];
+    /** Train templates per relation that train-split recall is measured on (evenly spaced; every held-out template is always used). */
+    trainTemplates: number;
+  };
 }
 
 export const DEFAULT_RECIPES: Record<OrganismSize, Omit<BaseRecipe, 'seed'>> = {
@@ -72,21 +77,21 @@ export const DEFAULT_RECIPES: Record<OrganismSize, Omit<BaseRecipe, 'seed'>> = {
     corpus: { sources: ['mobyDick'], maxProseChars: 60_000, maxHeldOutChars: 6_000, heldOutFraction: 0.1, facts: { elementSymbol: 12 }, factRepeats: 8 },
     train: { batchRows: 8, factRows: 1, finalPhase: 0.3, finalFactRows: 4, lr: 3e-3, minLrRatio: 0.1, warmupSteps: 5, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
     budget: { timeBudgetSec: 30, steps: null, plan: null },
-    eval: { heldOutTokens: 1_500, recallSplits: ['train', 'heldOut'] },
+    eval: { heldOutTokens: 1_500, recallSplits: ['train', 'heldOut'], trainTemplates: 10 },
   },
   tiny: {
     kind: 'base', size: 'tiny', arch: ARCH_PRESETS.tiny, vocabSize: 4096,
     corpus: { sources: [...PROSE_SOURCES], maxProseChars: 7_000_000, maxHeldOutChars: 200_000, heldOutFraction: 0.05, facts: { elementSymbol: 'all', capital: 50 }, factRepeats: 60 },
     train: { batchRows: 16, factRows: 1, finalPhase: 0.3, finalFactRows: 6, lr: 2e-3, minLrRatio: 0.1, warmupSteps: 30, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
     budget: { timeBudgetSec: 840, steps: null, plan: null },
-    eval: { heldOutTokens: 32_000, recallSplits: ['train', 'heldOut'] },
+    eval: { heldOutTokens: 32_000, recallSplits: ['train', 'heldOut'], trainTemplates: 10 },
   },
   small: {
     kind: 'base', size: 'small', arch: ARCH_PRESETS.small, vocabSize: 8192,
     corpus: { sources: [...PROSE_SOURCES], maxProseChars: 20_000_000, maxHeldOutChars: 400_000, heldOutFraction: 0.05, facts: { elementSymbol: 'all', capital: 'all', stateAbbreviation: 'all' }, factRepeats: 60 },
     train: { batchRows: 16, factRows: 1, finalPhase: 0.3, finalFactRows: 6, lr: 1.5e-3, minLrRatio: 0.1, warmupSteps: 50, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
     budget: { timeBudgetSec: 3600, steps: null, plan: null },
-    eval: { heldOutTokens: 64_000, recallSplits: ['train', 'heldOut'] },
+    eval: { heldOutTokens: 64_000, recallSplits: ['train', 'heldOut'], trainTemplates: 10 },
   },
 };
 
@@ -370,7 +375,7 @@ async function buildInto(stage: string, finalDir: string, name: string, recipe: 
   const ppl = windowPerplexity(model, windows, { padId });
   const counts = tokenCounts([proseRows], vocabSize);
   const uni = unigramPerplexity(counts, predictedTokens(windows));
-  const prompts: FactPrompt[] = factPrompts(facts).filter((p) => recipe.eval.recallSplits.includes(p.split));
+  const prompts: FactPrompt[] = factPrompts(facts).filter((p) => recipe.eval.recallSplits.includes(p.split) && (p.split === 'heldOut' || isSampledTrainTemplate(p, recipe.eval.trainTemplates)));
   const recall = greedyRecall(model, prompts, { startId: eosId });
   const recallOf = (split: string) => Object.fromEntries(Object.entries(recall.byRelation).map(([rel, cells]) => [rel, cells[split]?.accuracy ?? 0]));
   mark('eval');
@@ -445,6 +450,14 @@ export function factDocuments(facts: readonly Fact[], repeats: number, seed: num
   const docs: string[] = [];
   for (let i = 0; i < shuffled.length; i += perDocument) docs.push(shuffled.slice(i, i + perDocument).join(' '));
   return docs;
+}
+
+/** Whether a train-split prompt's template is among `n` evenly spaced train templates of its relation. */
+export function isSampledTrainTemplate(p: FactPrompt, n: number): boolean {
+  const total = FACT_TEMPLATES[p.relation].train.length;
+  const index = Number(p.templateId.split('/')[2]);
+  const stride = Math.max(1, Math.ceil(total / Math.max(1, n)));
+  return index % stride === 0;
 }
 
 /** GPT-2's init: the projections that write into the residual stream get std / sqrt(2·layers). */
