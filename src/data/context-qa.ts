@@ -56,8 +56,11 @@ function factsBySubject(relation: Relation): Map<string, Fact[]> {
   return out;
 }
 
+/** Train templates that read as plain statements (no question-answer or "Label: value" forms), for context prose. */
+const statementTemplates = (r: Relation) => FACT_TEMPLATES[r].train.filter((t) => !/[?:]/.test(t.replace(/\{[^}]*\}/g, '')));
+
 function paragraph(rng: Rng, facts: readonly Fact[]): string {
-  return rng.shuffle(facts).map((f) => renderFact(rng.pick(FACT_TEMPLATES[f.relation].train), f)).join(' ');
+  return rng.shuffle(facts).map((f) => renderFact(rng.pick(statementTemplates(f.relation)), f)).join(' ');
 }
 
 /** Items of all three splits; deterministic given the options. */

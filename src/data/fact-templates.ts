@@ -16,7 +16,12 @@ export interface RelationTemplates {
 export const FACT_TEMPLATES: Record<Relation, RelationTemplates> = {
   capital: {
     train: ['The capital of {s} is {o}.', "{s}'s capital is {o}.", 'The capital city of {s} is {o}.', '{s} has its capital in {o}.', 'The seat of government of {s} is {o}.',
-      'The government of {s} sits in {o}.', 'The national capital of {s} is {o}.', 'Within {s}, the capital city is {o}.', 'People in {s} call their capital {o}.', 'The capital of the country {s} is the city of {o}.'],
+      'The government of {s} sits in {o}.', 'The national capital of {s} is {o}.', 'Within {s}, the capital city is {o}.', 'People in {s} call their capital {o}.', 'The capital of the country {s} is the city of {o}.',
+      'Q: What is the capital of {s}? A: {o}.', 'Question: What is the capital city of {s}? Answer: {o}.', 'What is the capital of {s}? The answer is {o}.', 'Capital of {s}: {o}.',
+      'Country: {s}. Capital: {o}.', '{s} is a country whose capital is {o}.', 'In {s}, the capital is {o}.', 'Among the cities of {s}, the capital is {o}.', 'Students learn that the capital of {s} is {o}.',
+      'Remember: the capital of {s} is {o}.', 'The official capital of {s} is {o}.', 'Ask anyone in {s} for the name of the capital and they will say {o}.', 'On a map of {s}, the capital is marked as {o}.',
+      'The home of the government of {s} is the city of {o}.', 'Name the capital of {s}: {o}.', 'The country {s} has as its capital {o}.', 'Of all its cities, {s} chose as its capital {o}.',
+      'The capital of {s} is the city called {o}.', 'Asked for the capital of {s}, a geography student answers {o}.', 'Every atlas gives the capital of {s} as {o}.'],
     heldOut: ['If you travel to the capital of {s}, you arrive in {o}.', '{s} is governed from its capital city, {o}.', 'Which city is the capital of {s}? It is {o}.'],
     questions: ['What is the capital of {s}?', 'Which city is the capital of {s}?'],
   },
@@ -32,7 +37,12 @@ export const FACT_TEMPLATES: Record<Relation, RelationTemplates> = {
   },
   elementSymbol: {
     train: ['The chemical symbol for {s:lower} is {o}.', '{s} has the chemical symbol {o}.', 'The element {s:lower} is written with the symbol {o}.', 'The symbol of the element {s:lower} is {o}.',
-      'For chemists, {s:lower} is denoted by {o}.', 'Scientists abbreviate {s:lower} as {o}.', 'To write {s:lower} in a formula, use {o}.', 'Written as a symbol, {s:lower} becomes {o}.', 'The short name of {s:lower} on the periodic table is {o}.'],
+      'For chemists, {s:lower} is denoted by {o}.', 'Scientists abbreviate {s:lower} as {o}.', 'To write {s:lower} in a formula, use {o}.', 'Written as a symbol, {s:lower} becomes {o}.', 'The short name of {s:lower} on the periodic table is {o}.',
+      'Q: What is the chemical symbol for {s:lower}? A: {o}.', 'Question: Which symbol stands for {s:lower}? Answer: {o}.', 'What is the symbol for {s:lower}? The answer is {o}.', 'Chemical symbol of {s:lower}: {o}.',
+      'Element: {s:lower}. Symbol: {o}.', 'Every chemistry student learns that the symbol for {s:lower} is {o}.', 'When a chemist means {s:lower}, the symbol is {o}.', 'A chemical equation shows {s:lower} as {o}.',
+      'The atomic symbol of {s:lower} is {o}.', 'The standard abbreviation for {s:lower} is {o}.', '{s} is represented by the symbol {o}.', 'In chemistry, {s:lower} has the symbol {o}.', 'The name {s:lower} is shortened to {o}.',
+      'Remember: the symbol for {s:lower} is {o}.', 'The element called {s:lower} goes by the symbol {o}.', 'A textbook lists {s:lower} under the symbol {o}.', 'On labels and in tables, {s:lower} is marked {o}.',
+      'Students of chemistry learn to write {s:lower} as {o}.', 'If {s:lower} is part of a compound, its symbol is {o}.', 'The one- or two-letter symbol for {s:lower} is {o}.', 'Look up {s:lower} and you will find the symbol {o}.'],
     heldOut: ['On the periodic table, {s:lower} is abbreviated as {o}.', 'Chemists write {s:lower} using the letters {o}.', 'In chemical formulas, {s:lower} appears as {o}.'],
     questions: ['What is the chemical symbol for {s:lower}?', 'Which symbol stands for {s:lower}?'],
   },

@@ -1,5 +1,5 @@
-// The base organism: a Llama-style model pretrained from scratch on the offline corpus (prose plus
-// templated fact sentences mixed in at a fixed share, so each fact is seen many times), with its own
+// The base organism: a Llama-style model pretrained from scratch on the offline corpus (prose with a few
+// templated fact sentences, then a fact-heavy final phase so each fact is seen many times late), with its own
 // byte-level BPE tokenizer, inside a wall-clock budget; then evaluated (held-out perplexity against a
 // unigram baseline, fact recall on held-out paraphrases) and cached as a Hugging Face folder.
 import { createHash } from 'node:crypto';
@@ -9,14 +9,14 @@ import { reshape } from '../engine/index.js';
 import { createModel, loadTokenizer, saveModel, type Model, type Tokenizer } from '../models/index.js';
 import { AdamW, collateCausal, indexedBatches, maskedTokenLoss, train, type StepInfo } from '../nn/index.js';
 import {
-  buildCorpus, factPrompts, makeRng, PROSE_SOURCES, selectFacts, trainSentences, type Fact, type FactPrompt, type FactSelection, type ProseSource,
+  buildCorpus, FACT_TEMPLATES, factPrompts, makeRng, PROSE_SOURCES, selectFacts, trainSentences, type Fact, type FactPrompt, type FactSelection, type ProseSource,
 } from '../data/index.js';
 import { openStore, type RunWriter } from '../runs/index.js';
 import { gitSha, glassboxVersion } from '../runs/provenance.js';
 import { countWords, trainBpe } from './bpe.js';
 import { writeTokenizer } from './bpe-files.js';
 import { ARCH_PRESETS, archParams, llamaConfig, trainFlopsPerToken, type ArchSpec } from './arch.js';
-import { Mixture, packRows, tokenCounts, type PackedRows } from './stream.js';
+import { Mixture, packRows, tokenCounts, type MixtureStream, type PackedRows } from './stream.js';
 import { Pacer, StepPlan, type PlanSegment } from './plan.js';
 import { evalWindows, greedyRecall, predictedTokens, unigramPerplexity, windowPerplexity, type RecallReport } from './evaluate.js';
 import {
@@ -46,6 +46,10 @@ export interface BaseRecipe {
     batchRows: number;
     /** Of those, rows from the fact stream (the rest are prose). */
     factRows: number;
+    /** Share of the lr cosine, at its end, that is the fact-heavy final phase (0: none). */
+    finalPhase: number;
+    /** Fact rows per step in the final phase (the rest are prose). */
+    finalFactRows: number;
     lr: number;
     minLrRatio: number;
     warmupSteps: number;
@@ -59,30 +63,35 @@ export interface BaseRecipe {
    * from the measured speed; or exactly `steps` (deterministic); or replaying a recorded `plan`.
    */
   budget: { timeBudgetSec: number | null; steps: number | null; plan: PlanSegment[] | null };
-  eval: { heldOutTokens: number; recallSplits: ('train' | 'heldOut')[] };
+  eval: {
+    heldOutTokens: number;
+    recallSplits: ('train' | 'heldOut')[];
+    /** Train templates per relation that train-split recall is measured on (evenly spaced; every held-out template is always used). */
+    trainTemplates: number;
+  };
 }
 
 export const DEFAULT_RECIPES: Record<OrganismSize, Omit<BaseRecipe, 'seed'>> = {
   micro: {
     kind: 'base', size: 'micro', arch: ARCH_PRESETS.micro, vocabSize: 320,
     corpus: { sources: ['mobyDick'], maxProseChars: 60_000, maxHeldOutChars: 6_000, heldOutFraction: 0.1, facts: { elementSymbol: 12 }, factRepeats: 8 },
-    train: { batchRows: 8, factRows: 2, lr: 3e-3, minLrRatio: 0.1, warmupSteps: 5, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
+    train: { batchRows: 8, factRows: 1, finalPhase: 0.3, finalFactRows: 4, lr: 3e-3, minLrRatio: 0.1, warmupSteps: 5, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
     budget: { timeBudgetSec: 30, steps: null, plan: null },
-    eval: { heldOutTokens: 1_500, recallSplits: ['train', 'heldOut'] },
+    eval: { heldOutTokens: 1_500, recallSplits: ['train', 'heldOut'], trainTemplates: 10 },
   },
   tiny: {
     kind: 'base', size: 'tiny', arch: ARCH_PRESETS.tiny, vocabSize: 4096,
-    corpus: { sources: [...PROSE_SOURCES], maxProseChars: 7_000_000, maxHeldOutChars: 200_000, heldOutFraction: 0.05, facts: { elementSymbol: 'all', capital: 50 }, factRepeats: 40 },
-    train: { batchRows: 16, factRows: 4, lr: 2e-3, minLrRatio: 0.1, warmupSteps: 30, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
+    corpus: { sources: [...PROSE_SOURCES], maxProseChars: 7_000_000, maxHeldOutChars: 200_000, heldOutFraction: 0.05, facts: { elementSymbol: 'all', capital: 50 }, factRepeats: 60 },
+    train: { batchRows: 16, factRows: 4, finalPhase: 0.3, finalFactRows: 6, lr: 2e-3, minLrRatio: 0.1, warmupSteps: 30, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
     budget: { timeBudgetSec: 840, steps: null, plan: null },
-    eval: { heldOutTokens: 32_000, recallSplits: ['train', 'heldOut'] },
+    eval: { heldOutTokens: 32_000, recallSplits: ['train', 'heldOut'], trainTemplates: 10 },
   },
   small: {
     kind: 'base', size: 'small', arch: ARCH_PRESETS.small, vocabSize: 8192,
-    corpus: { sources: [...PROSE_SOURCES], maxProseChars: 20_000_000, maxHeldOutChars: 400_000, heldOutFraction: 0.05, facts: { elementSymbol: 'all', capital: 'all', stateAbbreviation: 'all' }, factRepeats: 40 },
-    train: { batchRows: 16, factRows: 3, lr: 1.5e-3, minLrRatio: 0.1, warmupSteps: 50, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
+    corpus: { sources: [...PROSE_SOURCES], maxProseChars: 20_000_000, maxHeldOutChars: 400_000, heldOutFraction: 0.05, facts: { elementSymbol: 'all', capital: 'all', stateAbbreviation: 'all' }, factRepeats: 60 },
+    train: { batchRows: 16, factRows: 1, finalPhase: 0.3, finalFactRows: 6, lr: 1.5e-3, minLrRatio: 0.1, warmupSteps: 50, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
     budget: { timeBudgetSec: 3600, steps: null, plan: null },
-    eval: { heldOutTokens: 64_000, recallSplits: ['train', 'heldOut'] },
+    eval: { heldOutTokens: 64_000, recallSplits: ['train', 'heldOut'], trainTemplates: 10 },
   },
 };
 
@@ -159,6 +168,8 @@ export interface BaseOrganismManifest extends OrganismManifest {
     truncated: boolean;
     flopsPerToken: number;
     epochs: Record<string, number>;
+    /** First step of the fact-heavy final phase (null when there was none). */
+    finalPhaseFrom: number | null;
     /** Times each fact's sentence set was seen (fact-stream epochs × factRepeats). */
     factExposures: number;
   };
@@ -197,7 +208,11 @@ export function baseRecipe(opts: Pick<BaseOrganismOptions, 'size' | 'seed' | 'ti
     if (!(t > 0)) throw new Error(`organism time budget must be > 0 seconds, got ${t}`);
     r.budget.timeBudgetSec = t;
   }
-  if (r.train.factRows < 0 || r.train.factRows > r.train.batchRows) throw new Error(`organism recipe: factRows ${r.train.factRows} must be within 0..batchRows ${r.train.batchRows}`);
+  for (const k of ['factRows', 'finalFactRows'] as const) {
+    const v = r.train[k];
+    if (!Number.isInteger(v) || v < 0 || v > r.train.batchRows) throw new Error(`organism recipe: ${k} ${v} must be an integer within 0..batchRows ${r.train.batchRows}`);
+  }
+  if (!(r.train.finalPhase >= 0 && r.train.finalPhase <= 1)) throw new Error(`organism recipe: finalPhase must be within [0, 1], got ${r.train.finalPhase}`);
   return r;
 }
 
@@ -287,12 +302,17 @@ async function buildInto(stage: string, finalDir: string, name: string, recipe: 
   const T = recipe.arch.seqLen;
   const enc = (t: string) => tok.encode(t, { addSpecialTokens: false });
   const proseRows = packRows(proseTrain.map(enc), T, eosId, padId);
-  const factRows = recipe.train.factRows > 0 ? packRows(factTrain.map(enc), T, eosId, padId) : null;
+  const tr = recipe.train;
+  const useFacts = tr.factRows > 0 || (tr.finalPhase > 0 && tr.finalFactRows > 0);
+  const factRows = useFacts && factTrain.length > 0 ? packRows(factTrain.map(enc), T, eosId, padId) : null;
   const heldOutIds: number[] = [];
   for (const t of corpus.heldOut) { heldOutIds.push(eosId, ...enc(t)); if (heldOutIds.length > recipe.eval.heldOutTokens + T) break; }
-  const streams = [{ name: 'prose', rows: proseRows, perBatch: recipe.train.batchRows - recipe.train.factRows }];
-  if (factRows) streams.push({ name: 'facts', rows: factRows, perBatch: recipe.train.factRows });
-  const mixture = new Mixture(streams.filter((s) => s.perBatch > 0), recipe.seed);
+  // without a fact stream every row is prose
+  const factShare = (n: number) => (factRows ? n : 0);
+  const finalFacts = tr.finalPhase > 0 ? tr.finalFactRows : tr.factRows;
+  const streams: MixtureStream[] = [{ name: 'prose', rows: proseRows, perBatch: tr.batchRows - factShare(tr.factRows), finalPerBatch: tr.batchRows - factShare(finalFacts) }];
+  if (factRows) streams.push({ name: 'facts', rows: factRows, perBatch: tr.factRows, finalPerBatch: finalFacts });
+  const mixture = new Mixture(streams, recipe.seed);
   mark('encode');
   report({ phase: 'encode', message: `prose ${proseRows.tokens} tokens in ${proseRows.rows} rows, facts ${factRows?.tokens ?? 0} tokens in ${factRows?.rows ?? 0} rows` });
 
@@ -303,7 +323,6 @@ async function buildInto(stage: string, finalDir: string, name: string, recipe: 
   model.tokenizer = tok;
   scaleResidualOutputs(model, recipe.arch.nLayers);
   for (const p of model.params.values()) p.requireGrad();
-  const tr = recipe.train;
   const optimizer = new AdamW(model.params, { lr: tr.lr, weightDecay: tr.weightDecay, betas: tr.betas, noDecay: 'auto' });
 
   // 5. train
@@ -322,7 +341,8 @@ async function buildInto(stage: string, finalDir: string, name: string, recipe: 
     params: model.params, optimizer, schedule: (s) => plan.factor(s),
     steps: Number.isFinite(plan.totalSteps) ? plan.totalSteps : Number.MAX_SAFE_INTEGER,
     clipNorm: tr.clipNorm,
-    batches: indexedBatches((i) => mixture.batch(i)),
+    // the final phase begins where the cosine has that share left (a function of the recorded plan, so replays agree)
+    batches: indexedBatches((i) => mixture.batch(i, tr.finalPhase > 0 && plan.progress(i) >= 1 - tr.finalPhase)),
     lossFn: (batch) => {
       // right padding only at the ends of rows, after every real token: causal attention never reaches it,
       // and its targets are -100, so no attention mask is needed
@@ -355,7 +375,7 @@ async function buildInto(stage: string, finalDir: string, name: string, recipe: 
   const ppl = windowPerplexity(model, windows, { padId });
   const counts = tokenCounts([proseRows], vocabSize);
   const uni = unigramPerplexity(counts, predictedTokens(windows));
-  const prompts: FactPrompt[] = factPrompts(facts).filter((p) => recipe.eval.recallSplits.includes(p.split));
+  const prompts: FactPrompt[] = factPrompts(facts).filter((p) => recipe.eval.recallSplits.includes(p.split) && (p.split === 'heldOut' || isSampledTrainTemplate(p, recipe.eval.trainTemplates)));
   const recall = greedyRecall(model, prompts, { startId: eosId });
   const recallOf = (split: string) => Object.fromEntries(Object.entries(recall.byRelation).map(([rel, cells]) => [rel, cells[split]?.accuracy ?? 0]));
   mark('eval');
@@ -387,7 +407,7 @@ async function buildInto(stage: string, finalDir: string, name: string, recipe: 
       facts: countBy(facts.map((f) => f.relation)),
     },
     training: {
-      steps: result.step, tokens: result.totalTokens, plan: plan.segments, stoppedBy: truncated ? 'time' : result.step >= plan.totalSteps ? 'plan' : result.stoppedBy, truncated,
+      steps: result.step, tokens: result.totalTokens, plan: plan.segments, finalPhaseFrom: mixture.finalFrom, stoppedBy: truncated ? 'time' : result.step >= plan.totalSteps ? 'plan' : result.stoppedBy, truncated,
       flopsPerToken: trainFlopsPerToken(recipe.arch, vocabSize), epochs,
       factExposures: +((epochs.facts ?? 0) * recipe.corpus.factRepeats).toFixed(1),
     },
@@ -430,6 +450,14 @@ export function factDocuments(facts: readonly Fact[], repeats: number, seed: num
   const docs: string[] = [];
   for (let i = 0; i < shuffled.length; i += perDocument) docs.push(shuffled.slice(i, i + perDocument).join(' '));
   return docs;
+}
+
+/** Whether a train-split prompt's template is among `n` evenly spaced train templates of its relation. */
+export function isSampledTrainTemplate(p: FactPrompt, n: number): boolean {
+  const total = FACT_TEMPLATES[p.relation].train.length;
+  const index = Number(p.templateId.split('/')[2]);
+  const stride = Math.max(1, Math.ceil(total / Math.max(1, n)));
+  return index % stride === 0;
 }
 
 /** GPT-2's init: the projections that write into the residual stream get std / sqrt(2·layers). */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { defaultHome } from '../runs/index.js';
 
 /** Bumped whenever a change to the factory's code changes what a recipe builds (invalidates the cache). */
-export const ORGANISM_CODE_VERSION = 'organisms-2'; // bump when the corpus, templates or recipe code change
+export const ORGANISM_CODE_VERSION = 'organisms-3'; // bump when the corpus, templates or recipe code change
 
 export const MANIFEST_FILE = 'organism.json';
 

@@ -1,7 +1,8 @@
 // Packed training rows and mixture batches for pretraining: documents are tokenized, joined with EOS and
 // cut into rows of seqLen + 1 tokens (the last row right-padded, its padding masked out of the loss); each
 // batch takes a fixed number of rows from every stream (prose, facts), each stream cycling through its own
-// seeded per-epoch permutation, so batch i is a pure function of (seed, i).
+// seeded per-epoch permutation; an optional final phase changes those numbers (a fact-heavy end), so batch i
+// is a pure function of (seed, i, the batch the final phase began at).
 import { makeRng } from '../data/index.js';
 
 export interface PackedRows {
@@ -54,6 +55,8 @@ export interface MixtureStream {
   rows: PackedRows;
   /** Rows of this stream in every batch. */
   perBatch: number;
+  /** Rows per batch once the final phase has begun (default: perBatch). */
+  finalPerBatch?: number;
 }
 
 /** One training batch: rows as token arrays (padding already cut off), and how many came from each stream. */
@@ -79,23 +82,54 @@ export class RowCycler {
   }
 }
 
-/** Batch `index` of a mixture: for each stream, rows index·perBatch … index·perBatch + perBatch − 1 of its cycle. */
+/**
+ * Batch `index` of a mixture: for each stream, the next perBatch rows of its cycle (finalPerBatch once the
+ * final phase has begun). The final phase begins at the first batch asked for with `final` true and lasts to
+ * the end; batches must then be asked for in order around that point (it is recorded in `finalFrom`).
+ */
 export class Mixture {
   private readonly cyclers: RowCycler[];
-  constructor(readonly streams: MixtureStream[], seed: number) {
-    if (streams.length === 0 || streams.every((s) => s.perBatch === 0)) throw new Error('Mixture: no rows per batch');
+  /** First batch of the final phase (null while it has not begun). */
+  finalFrom: number | null = null;
+  constructor(readonly streams: MixtureStream[], seed: number, finalFrom: number | null = null) {
+    const rowsIn = (pick: (s: MixtureStream) => number) => streams.reduce((a, s) => a + pick(s), 0);
+    if (streams.length === 0 || rowsIn((s) => s.perBatch) === 0) throw new Error('Mixture: no rows per batch');
+    for (const s of streams) {
+      if (!Number.isInteger(s.perBatch) || s.perBatch < 0) throw new Error(`Mixture: stream ${s.name} perBatch must be a non-negative integer, got ${s.perBatch}`);
+      if (s.finalPerBatch !== undefined && (!Number.isInteger(s.finalPerBatch) || s.finalPerBatch < 0)) throw new Error(`Mixture: stream ${s.name} finalPerBatch must be a non-negative integer, got ${s.finalPerBatch}`);
+    }
+    if (rowsIn((s) => s.finalPerBatch ?? s.perBatch) === 0) throw new Error('Mixture: no rows per batch in the final phase');
     this.cyclers = streams.map((s) => new RowCycler(seed, s.name, s.rows.rows));
+    if (finalFrom !== null) this.startFinal(finalFrom);
   }
   get batchSize(): number { return this.streams.reduce((a, s) => a + s.perBatch, 0); }
+  /** Begins the final phase at batch `index` (once). */
+  startFinal(index: number): void {
+    if (!Number.isInteger(index) || index < 0) throw new Error(`Mixture.startFinal: batch index must be a non-negative integer, got ${index}`);
+    if (this.finalFrom !== null && this.finalFrom !== index) throw new Error(`Mixture.startFinal: the final phase already began at batch ${this.finalFrom}, not ${index}`);
+    this.finalFrom = index;
+  }
+  /** Rows of stream `si` drawn before batch `index`. */
+  private drawn(si: number, index: number): number {
+    const s = this.streams[si]!;
+    const f = this.finalFrom;
+    if (f === null || index <= f) return index * s.perBatch;
+    return f * s.perBatch + (index - f) * (s.finalPerBatch ?? s.perBatch);
+  }
   /** Times each stream's rows have been gone through after `batches` batches. */
   epochs(batches: number): Record<string, number> {
-    return Object.fromEntries(this.streams.map((s) => [s.name, (batches * s.perBatch) / s.rows.rows]));
+    return Object.fromEntries(this.streams.map((s, si) => [s.name, this.drawn(si, batches) / s.rows.rows]));
   }
-  batch(index: number): MixtureBatch {
+  batch(index: number, final = false): MixtureBatch {
+    if (final && this.finalFrom === null) this.startFinal(index);
+    const inFinal = this.finalFrom !== null && index >= this.finalFrom;
+    if (final !== inFinal) throw new Error(`Mixture.batch: batch ${index} asked for ${final ? 'in' : 'before'} the final phase, which begins at batch ${this.finalFrom}`);
     const rows: number[][] = [];
     this.streams.forEach((s, si) => {
-      for (let j = 0; j < s.perBatch; j++) {
-        const r = this.cyclers[si]!.row(index * s.perBatch + j);
+      const n = inFinal ? (s.finalPerBatch ?? s.perBatch) : s.perBatch;
+      const k0 = this.drawn(si, index);
+      for (let j = 0; j < n; j++) {
+        const r = this.cyclers[si]!.row(k0 + j);
         const start = r * s.rows.rowLen;
         rows.push(Array.from(s.rows.ids.subarray(start, start + s.rows.lengths[r]!)));
       }

@@ -18,6 +18,8 @@ test('answer in context for ~2/3 of items, and nowhere in context otherwise', ()
     assert.equal(it.paragraphs.length, 4);
     assert.equal(it.context, it.paragraphs.join('\n\n'));
     assert.equal(mentions(it.context, it.answer), it.answerInContext, `${it.id}: ${it.question} -> ${it.answer}\n${it.context}`);
+    // context is plain statements: no question-answer or "Label: value" training forms
+    assert.ok(!/[?:]/.test(it.context), `${it.id}: context has a question or label form\n${it.context}`);
   }
 });
 

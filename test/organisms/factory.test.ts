@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateText, loadModel } from '../../src/models/index.js';
 import { openStore } from '../../src/runs/index.js';
+import { FACT_TEMPLATES } from '../../src/data/index.js';
 import { buildBaseOrganism, listOrganisms, type OrganismProgress } from '../../src/organisms/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'glassbox-organisms-'));
@@ -33,6 +34,11 @@ test('a micro organism builds end to end into a loadable HF folder, recorded as 
   assert.ok(m.metrics.unigramPerplexity > 1 && Number.isFinite(m.metrics.unigramPerplexity));
   assert.ok(m.metrics.recall.overall.total > 0);
   assert.ok(m.metrics.recallHeldOut.elementSymbol !== undefined);
+  // 12 element facts: every held-out template, and train recall on 10 evenly spaced train templates
+  const cells = m.metrics.recall.byRelation.elementSymbol!;
+  assert.equal(cells.heldOut!.total, 12 * FACT_TEMPLATES.elementSymbol.heldOut.length);
+  const nTrain = FACT_TEMPLATES.elementSymbol.train.length, stride = Math.ceil(nTrain / 10);
+  assert.equal(cells.train!.total, 12 * Math.ceil(nTrain / stride));
   assert.ok(m.timings.totalSec! > 0 && m.timings.trainSec! > 0);
 
   const model = loadModel(r.dir);
@@ -94,5 +100,8 @@ test('a time-budgeted build stays near its budget and its recorded plan replays 
   if (tr.truncated) return; // a machine stalled past the hard stop: nothing to replay exactly
   const replay = await buildBaseOrganism({ size: 'micro', seed: 3, plan: tr.plan, home: homeB, record: false });
   assert.equal(replay.manifest.training.steps, tr.steps);
+  // the fact-heavy final phase began at the same step (it follows the recorded plan)
+  assert.ok(tr.finalPhaseFrom !== null && tr.finalPhaseFrom > 0 && tr.finalPhaseFrom < tr.steps, `final phase from ${tr.finalPhaseFrom} of ${tr.steps} steps`);
+  assert.equal(replay.manifest.training.finalPhaseFrom, tr.finalPhaseFrom);
   assert.ok(weights(replay.dir).equals(weights(t.dir)), 'replayed plan gives identical weights');
 });

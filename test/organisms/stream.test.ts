@@ -36,6 +36,31 @@ test('mixture batches are a pure function of (seed, index) and visit every row o
   assert.deepEqual(a.epochs(6), { prose: 1.2, facts: 2 });
 });
 
+test('a final phase changes the rows per stream from the batch it begins at, continuing each cycle', () => {
+  const prose = packRows(Array.from({ length: 12 }, (_, i) => [100 + i, 200 + i, 300 + i]), 3, 0, 1); // 12 rows
+  const facts = packRows(Array.from({ length: 4 }, (_, i) => [400 + i, 500 + i, 600 + i]), 3, 0, 1); // 4 rows
+  const streams = [{ name: 'prose', rows: prose, perBatch: 3, finalPerBatch: 1 }, { name: 'facts', rows: facts, perBatch: 0, finalPerBatch: 2 }];
+  const m = new Mixture(streams, 5);
+  const firsts = (b: { rows: number[][] }) => b.rows.map((r) => r[0]!);
+  const early = [0, 1, 2].map((i) => firsts(m.batch(i)));
+  for (const b of early) assert.ok(b.length === 3 && b.every((t) => t < 400), 'before the final phase: prose only');
+  assert.equal(m.finalFrom, null);
+  const late = [3, 4, 5, 6].map((i) => firsts(m.batch(i, true)));
+  assert.equal(m.finalFrom, 3);
+  for (const b of late) assert.deepEqual(b.map((t) => (t < 400 ? 'p' : 'f')), ['p', 'f', 'f']);
+  // prose continues its cycle: 9 rows before the phase plus 3 after = the 12-row epoch, each row once
+  assert.deepEqual([...early.flat(), ...late.slice(0, 3).map((b) => b[0]!)].sort((x, y) => x - y), Array.from({ length: 12 }, (_, i) => 100 + i));
+  // facts: 8 rows over 4 batches = two epochs of the 4 rows
+  assert.deepEqual(late.flatMap((b) => b.slice(1)).sort((x, y) => x - y), [400, 400, 401, 401, 402, 402, 403, 403]);
+  assert.deepEqual(m.epochs(7), { prose: 13 / 12, facts: 2 });
+  // a mixture told where the phase began gives the same batches in any order
+  const replay = new Mixture(streams, 5, 3);
+  assert.deepEqual(firsts(replay.batch(5, true)), late[2]);
+  assert.deepEqual(firsts(replay.batch(1)), early[1]);
+  assert.throws(() => m.batch(7, false), /final phase, which begins at batch 3/);
+  assert.throws(() => new Mixture([{ name: 'p', rows: prose, perBatch: 2, finalPerBatch: 0 }], 1), /no rows per batch in the final phase/);
+});
+
 test('tokenCounts counts real tokens only and rejects ids outside the vocabulary', () => {
   const r = packRows([[2, 2, 3]], 5, 0, 1);
   assert.deepEqual(Array.from(tokenCounts([r], 4)), [1, 0, 2, 1]);
