@@ -82,7 +82,7 @@ export const DEFAULT_RECIPES: Record<OrganismSize, Omit<BaseRecipe, 'seed'>> = {
   tiny: {
     kind: 'base', size: 'tiny', arch: ARCH_PRESETS.tiny, vocabSize: 4096,
     corpus: { sources: [...PROSE_SOURCES], maxProseChars: 7_000_000, maxHeldOutChars: 200_000, heldOutFraction: 0.05, facts: { elementSymbol: 'all', capital: 50 }, factRepeats: 60 },
-    train: { batchRows: 16, factRows: 4, finalPhase: 0.3, finalFactRows: 6, lr: 2e-3, minLrRatio: 0.1, warmupSteps: 30, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
+    train: { batchRows: 16, factRows: 4, finalPhase: 0.3, finalFactRows: 8, lr: 2e-3, minLrRatio: 0.25, warmupSteps: 30, weightDecay: 0.1, betas: [0.9, 0.95], clipNorm: 1, initStd: 0.02 },
     budget: { timeBudgetSec: 840, steps: null, plan: null },
     eval: { heldOutTokens: 32_000, recallSplits: ['train', 'heldOut'], trainTemplates: 10 },
   },
