@@ -29,7 +29,7 @@ export const REPLICATE_DEFAULTS = {
   temperature: 0.7, lr: 1e-4, sftLr: 3e-3, scaleRewards: 'none' as AdvantageScaling,
   sizes: { evalInDomain: 300, evalOod: 150, votingProblems: 60 },
 };
-/** `glassbox demo`: the same recipe on one seed (about 15 minutes on 2 quiet cores). */
+/** `glassbox demo`: the same recipe on one seed (about 5 minutes on 2 quiet cores). */
 export const DEMO_DEFAULTS = { ...REPLICATE_DEFAULTS, seeds: [0] };
 
 export interface ReplicateSizes {
