@@ -5,22 +5,15 @@
  * Run: npx tsx bench/train-profile.ts   (PROFILE_STEPS=3, PROFILE_MODEL=tiny|gpt2)
  */
 import { performance } from 'node:perf_hooks';
-import { K, empty, scope, reshape, Rng } from '../src/engine/index.js';
+import { K, scope, reshape } from '../src/engine/index.js';
 import { Storage } from '../src/engine/storage.js';
 import { loadNativeAddon } from '../src/engine/native-addon.js';
-import { createModel } from '../src/models/index.js';
-import { AdamW, clipGradNorm, maskedTokenLoss } from '../src/nn/index.js';
-import { TINY, GPT2_SMALL } from './train.bench.js';
+import { clipGradNorm, maskedTokenLoss } from '../src/nn/index.js';
+import { TINY, GPT2_SMALL, trainingSetup } from './train.bench.js';
 
 const shape = process.env.PROFILE_MODEL === 'gpt2' ? GPT2_SMALL : TINY;
 const steps = Number(process.env.PROFILE_STEPS ?? 3);
-const model = createModel(shape.config, { seed: 1 });
-for (const p of model.params.values()) p.requireGrad();
-const opt = new AdamW(model.params, { lr: 1e-4, weightDecay: 0.1, noDecay: 'auto' });
-const V = model.config.vocabSize, B = shape.batch, T = shape.seqLen;
-const rng = new Rng(5);
-const ids = empty([B, T], 'i32').keep(), tgt = empty([B, T], 'i32').keep();
-for (let i = 0; i < B * T; i++) { ids.data[i] = rng.int(V); tgt.data[i] = rng.int(V); }
+const { model, opt, ids, tgt, V, B, T } = trainingSetup(shape);
 
 const stats = new Map<string, { ms: number; n: number }>();
 let phase = '';

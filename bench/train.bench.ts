@@ -66,16 +66,22 @@ export interface TrainBenchResult {
 
 const median = (xs: number[]) => { const s = xs.slice().sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 
+/** A seeded model of `shape` with gradients on, its AdamW, and one random batch of ids and targets [B, T]. */
+export function trainingSetup(shape: TrainShape) {
+  const model = createModel(shape.config, { seed: 1 });
+  for (const p of model.params.values()) p.requireGrad();
+  const opt = new AdamW(model.params, { lr: 1e-4, weightDecay: 0.1, noDecay: 'auto' });
+  const V = model.config.vocabSize, B = shape.batch, T = shape.seqLen;
+  const rng = new Rng(5);
+  const ids = empty([B, T], 'i32').keep(), tgt = empty([B, T], 'i32').keep();
+  for (let i = 0; i < B * T; i++) { ids.data[i] = rng.int(V); tgt.data[i] = rng.int(V); }
+  return { model, opt, ids, tgt, V, B, T };
+}
+
 /** Times `steps` training steps after one warm-up step. */
 export function benchTraining(shape: TrainShape, steps: number): TrainBenchResult {
-  const model = createModel(shape.config, { seed: 1 });
+  const { model, opt, ids, tgt, V, B, T } = trainingSetup(shape);
   try {
-    for (const p of model.params.values()) p.requireGrad();
-    const opt = new AdamW(model.params, { lr: 1e-4, weightDecay: 0.1, noDecay: 'auto' });
-    const V = model.config.vocabSize, B = shape.batch, T = shape.seqLen;
-    const rng = new Rng(5);
-    const ids = empty([B, T], 'i32').keep(), tgt = empty([B, T], 'i32').keep();
-    for (let i = 0; i < B * T; i++) { ids.data[i] = rng.int(V); tgt.data[i] = rng.int(V); }
     const step = () => {
       scope(() => {
         const logits = model.forward(ids);
