@@ -8,7 +8,8 @@ import {
   LoraAdapter, TRAINING_POOL_BYTES, type LoraConfig, type NamedParams, type Schedule, type ScheduleShape,
 } from '../nn/index.js';
 import { Model, generate } from '../models/index.js';
-import type { RunStore, RunWriter } from '../runs/index.js';
+import type { RunWriter } from '../runs/index.js';
+import type { RecordedTrainingOptions } from './run-options.js';
 import { scoreCompletion, type RewardKind, type RewardOptions } from './rewards.js';
 import type { Checker } from './check.js';
 import type { OutputFormat } from './parse.js';
@@ -36,7 +37,7 @@ export type GrpoRewardFn = (completion: string, item: GrpoItem) => GrpoRewardVal
  * one), 'compact' (`PROBLEM: …` and a newline: what the tiny organisms are taught), or a function. */
 export type PromptStyle = 'chat' | 'compact' | ((item: GrpoItem) => number[]);
 
-export interface TrainGrpoOptions {
+export interface TrainGrpoOptions extends RecordedTrainingOptions {
   model: Model;
   prompts: readonly GrpoItem[];
   format?: OutputFormat;
@@ -70,15 +71,8 @@ export interface TrainGrpoOptions {
   lora?: LoraConfig;
   /** Log the k3 KL to the start policy each step (an extra no-grad forward). Default true. */
   logKl?: boolean;
-  seed?: number;
-  store?: RunStore;
-  runName?: string;
-  checkpointDir?: string;
-  checkpointEvery?: number;
-  resume?: boolean;
   onStep?: (log: GrpoStepLog) => void;
   onWarn?: (message: string) => void;
-  signal?: AbortSignal;
 }
 
 export interface GrpoStepLog {

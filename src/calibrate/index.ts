@@ -2,6 +2,7 @@
 // test-time scaling and the HTML report. Other calibrate modules (eval, server, prompts) add their exports here.
 
 export * from './parse.js';
+export * from './run-options.js';
 export * from './check.js';
 export * from './rewards.js';
 export * from './metrics.js';

@@ -4,7 +4,7 @@
 import { Rng } from '../engine/index.js';
 import { AdamW, collateCausal, maskedTokenLoss, makeSchedule, indexedBatches, train, type CausalBatch, type ScheduleShape, type StepInfo, type TrainResult } from '../nn/index.js';
 import type { Model } from '../models/index.js';
-import type { RunStore } from '../runs/index.js';
+import type { RecordedTrainingOptions } from './run-options.js';
 
 export interface SftExample {
   /** Prompt text (encoded with the model's tokenizer) or token ids. */
@@ -13,7 +13,7 @@ export interface SftExample {
   completion: string;
 }
 
-export interface TrainSftOptions {
+export interface TrainSftOptions extends RecordedTrainingOptions {
   model: Model;
   examples: readonly SftExample[];
   /** Optimizer steps (default: enough for `epochs` passes). */
@@ -28,14 +28,7 @@ export interface TrainSftOptions {
   appendEos?: boolean;
   /** Truncate sequences to this many tokens. */
   maxLen?: number;
-  seed?: number;
-  store?: RunStore;
-  runName?: string;
-  checkpointDir?: string;
-  checkpointEvery?: number;
-  resume?: boolean;
   onStep?: (info: StepInfo) => void;
-  signal?: AbortSignal;
 }
 
 export interface SftSequence { ids: number[]; promptLen: number }
