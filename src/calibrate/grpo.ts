@@ -212,6 +212,7 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<GrpoResult> {
   if (!Number.isInteger(G) || G < 2) throw new Error(`trainGrpo: groupSize must be an integer ≥ 2 (advantages need a group), got ${G}`);
   if (!Number.isInteger(P) || P < 1) throw new Error(`trainGrpo: promptsPerStep must be a positive integer, got ${P}`);
   if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new Error(`trainGrpo: steps must be a non-negative integer, got ${opts.steps}`);
+  if (!(Number.isFinite(beta) && beta >= 0)) throw new Error(`trainGrpo: beta (the KL weight) must be a finite number ≥ 0, got ${beta}`);
   if (opts.prompts.length === 0) throw new Error('trainGrpo: no prompts');
   if (opts.resume && !opts.checkpointDir) throw new Error('trainGrpo: resume needs checkpointDir');
   if (!model.tokenizer && (typeof opts.reward !== 'function' || typeof opts.promptStyle !== 'function')) {

@@ -11,7 +11,7 @@ import { arithmeticTasks } from '../data/index.js';
 import { parseLenient } from './parse.js';
 import { exactMatch } from './check.js';
 import { computeMetrics, type CalibrationMetrics, type ScoredRecord } from './metrics.js';
-import { accuracyVsN, type CheckedSample, type ScalingPoint } from './scaling.js';
+import { accuracyVsN, withinProblemDiscrimination, type CheckedSample, type ScalingPoint, type WithinProblemDiscrimination } from './scaling.js';
 import { renderCalibrationReport, escapeHtml, type ReportSection } from './report.js';
 import { trainSft } from './sft.js';
 import { trainGrpo, encodePrompt, type GrpoItem, type GrpoStepLog, type CollapseState } from './grpo.js';
@@ -23,13 +23,20 @@ export type Arm = 'base' | 'rlvr' | 'rlcr';
 export const OOD_SPLITS: readonly ArithmeticSplit[] = ['ood-subtraction', 'ood-3digit', 'ood-multiplication'];
 export const VOTE_NS = [1, 2, 4, 8, 16] as const;
 
-/** The recipe's defaults (`glassbox calibrate replicate`): chosen on seeds 0 and 1 of the micro task organism. */
+/**
+ * The recipe's defaults (`glassbox calibrate replicate`), chosen on the micro task organism: β and steps on seed 0, the rest on seeds 0 and 1.
+ * One departure from the paper (β = 0): a KL penalty β = 0.05 to the SFT policy. Without it the organism's
+ * confidence distribution collapses onto one digit per difficulty level (q 0.6 on one-digit sums it gets 98%
+ * right, 0.3 on two-digit sums it gets 10% right) long before it reaches the calibrated values, and then no
+ * group has a spread of q left to learn from; bigger groups (16×16, 8×32) and temperature 1.0 stopped at the
+ * same values. Both RL arms use the same β.
+ */
 export const REPLICATE_DEFAULTS = {
-  seeds: [0, 1, 2], steps: 300, sftSteps: 1500, sftExamples: 2000, rlPrompts: 2000, groupSize: 8, promptsPerStep: 8,
-  temperature: 0.7, lr: 1e-4, sftLr: 3e-3, scaleRewards: 'none' as AdvantageScaling,
-  sizes: { evalInDomain: 300, evalOod: 150, votingProblems: 60 },
+  seeds: [0, 1, 2], steps: 600, sftSteps: 1500, sftExamples: 2000, rlPrompts: 2000, groupSize: 8, promptsPerStep: 8,
+  temperature: 0.7, lr: 1e-4, sftLr: 3e-3, beta: 0.05, scaleRewards: 'none' as AdvantageScaling,
+  sizes: { evalInDomain: 300, evalOod: 150, votingProblems: 300 },
 };
-/** `glassbox demo`: the same recipe on one seed (about 5 minutes on 2 quiet cores). */
+/** `glassbox demo`: the same recipe on one seed (about 10 minutes on 2 quiet cores). */
 export const DEMO_DEFAULTS = { ...REPLICATE_DEFAULTS, seeds: [0] };
 
 export interface ReplicateSizes {
@@ -37,7 +44,7 @@ export interface ReplicateSizes {
   evalInDomain?: number;
   /** Items per OOD split (default 150). */
   evalOod?: number;
-  /** Problems for the voting curves (default 60), each sampled 16 times. */
+  /** Problems for the voting curves (default 300, the whole in-domain test set), each sampled 16 times. */
   votingProblems?: number;
 }
 
@@ -48,9 +55,9 @@ export interface ReplicateOptions {
    * (~5.8M parameters, ~14 min to build on 2 cores) or 'small'. Ignored when baseDir is given. */
   organism?: 'tiny' | 'small';
   outDir: string;
-  /** GRPO steps per arm (default 250). */
+  /** GRPO steps per arm (default 600). */
   steps?: number;
-  /** SFT warm-up steps (default 600). */
+  /** SFT warm-up steps (default 1500). */
   sftSteps?: number;
   /** Distinct problems the SFT warm-up sees (default 2000). GRPO prompts are drawn disjoint from them. */
   sftExamples?: number;
@@ -64,6 +71,8 @@ export interface ReplicateOptions {
   maxNewTokens?: number;
   lr?: number;
   sftLr?: number;
+  /** KL weight to the start (SFT) policy, the same for both RL arms (default 0.05; the paper used 0). */
+  beta?: number;
   /** Advantage scaling (default 'none', the paper's: advantage = r − group mean). */
   scaleRewards?: AdvantageScaling;
   /** GRPO loss type (default 'bnpo', the paper's). */
@@ -90,6 +99,8 @@ export interface ArmResult {
   /** Unweighted means over the OOD splits. */
   oodMean: { accuracy: number; ece: number; brier: number; auroc: number | null };
   voting: ScalingPoint[];
+  /** How well q separates right from wrong samples of one problem in the voting pools (½: it cannot help voting). */
+  votingDiscrimination?: WithinProblemDiscrimination;
   collapse: CollapseState | null;
 }
 
@@ -171,7 +182,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
   const G = opts.groupSize ?? D.groupSize, P = opts.promptsPerStep ?? D.promptsPerStep, temperature = opts.temperature ?? D.temperature, maxNew = opts.maxNewTokens ?? 48;
   const config = {
     baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew,
-    lr: opts.lr ?? D.lr, sftLr: opts.sftLr ?? D.sftLr, scaleRewards: opts.scaleRewards ?? D.scaleRewards, lossType: opts.lossType ?? 'bnpo', sftExamples: opts.sftExamples ?? D.sftExamples, rlPrompts: opts.rlPrompts ?? D.rlPrompts,
+    lr: opts.lr ?? D.lr, sftLr: opts.sftLr ?? D.sftLr, beta: opts.beta ?? D.beta, scaleRewards: opts.scaleRewards ?? D.scaleRewards, lossType: opts.lossType ?? 'bnpo', sftExamples: opts.sftExamples ?? D.sftExamples, rlPrompts: opts.rlPrompts ?? D.rlPrompts,
   };
   fs.mkdirSync(opts.outDir, { recursive: true });
   const run = opts.store ? opts.store.createRun({ kind: 'calibrate-replicate', name: `replicate ${seeds.length} seed(s)`, config, seed: seeds[0] }) : null;
@@ -213,7 +224,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
           log(`seed ${seed}: GRPO ${arm.toUpperCase()}, ${steps} steps of ${P}×${G} samples`);
           const res = await trainGrpo({
             model, prompts: arithmeticGrpoItems(trainSets.rl), format: 'tabc', reward: arm, promptStyle: 'compact', groupSize: G, promptsPerStep: P,
-            temperature, maxNewTokens: maxNew, lr: config.lr, scaleRewards: config.scaleRewards, lossType: config.lossType, schedule: 'constant_with_warmup', warmupRatio: 0.05, steps, seed,
+            temperature, maxNewTokens: maxNew, lr: config.lr, beta: config.beta, scaleRewards: config.scaleRewards, lossType: config.lossType, schedule: 'constant_with_warmup', warmupRatio: 0.05, steps, seed,
             store: opts.store, runName: `${arm} seed ${seed}`, checkpointDir: path.join(seedDir, `${arm}-ckpt`), checkpointEvery: 25, logKl: true,
             onWarn: (m) => log(`seed ${seed} ${arm}: ${m}`),
             onStep: (l) => {
@@ -236,11 +247,13 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
         }
         const vItems = toItems(split('test').slice(0, sizes.votingProblems));
         const pools = evaluateLocal(model, vItems, { maxNewTokens: maxNew, temperature, samples: 16, seed: seed * 17 + 5 });
-        pooled[arm].voting.push(...pools.map((g) => g.map((r) => ({ answer: r.answer, confidence: r.confidence, correct: !!r.correct }))));
+        const checked = pools.map((g) => g.map((r) => ({ answer: r.answer, confidence: r.confidence, correct: !!r.correct })));
+        pooled[arm].voting.push(...checked);
+        const wd = withinProblemDiscrimination(checked);
         const m = computeMetrics(inD, { bootstrap: 0 });
         seedRow[arm] = { inDomainAccuracy: m.accuracy, inDomainEce: m.ece, oodEce: meanOf(oodEces), auroc: m.auroc };
         log(`seed ${seed} ${arm}: in-domain acc ${m.accuracy.toFixed(3)} ECE ${m.ece.toFixed(3)} AUROC ${m.auroc?.toFixed(3) ?? '–'}; OOD ECE ${meanOf(oodEces).toFixed(3)}`);
-        log(`seed ${seed} ${arm}: by difficulty ${byDifficulty(inD).map((d) => `L${d.difficulty} acc ${d.accuracy.toFixed(2)} q̄ ${d.meanConfidence.toFixed(2)}`).join(', ')}; distinct q ${m.collapse.distinctConfidences}`);
+        log(`seed ${seed} ${arm}: by difficulty ${byDifficulty(inD).map((d) => `L${d.difficulty} acc ${d.accuracy.toFixed(2)} q̄ ${d.meanConfidence.toFixed(2)}`).join(', ')}; distinct q ${m.collapse.distinctConfidences}; within-problem AUROC of q ${wd.auroc?.toFixed(3) ?? '–'} (${wd.mixedProblems} voting problems with right and wrong samples)`);
       }
       perSeed.push({ seed, arms: seedRow });
       model.dispose();
@@ -256,6 +269,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
         arm, inDomain: splitResult(p.inDomain, 7), byDifficulty: byDifficulty(p.inDomain), ood,
         oodMean: { accuracy: meanOf(os.map((m) => m.accuracy)), ece: meanOf(os.map((m) => m.ece)), brier: meanOf(os.map((m) => m.brier)), auroc: au.length ? meanOf(au) : null },
         voting: accuracyVsN(p.voting, [...VOTE_NS], { trials: 20, seed: 3, methods: ['majority', 'weighted', 'max-confidence'] }),
+        votingDiscrimination: withinProblemDiscrimination(p.voting),
         collapse: p.collapse,
       };
     }
@@ -293,7 +307,8 @@ export function judgeBars(arms: Record<Arm, ArmResult>): { bars: Bar[]; goal: Ba
     { id: 'accuracy-kept', description: "RLCR's accuracy within 3 points of RLVR's", pass: Math.abs(r.accuracy - v.accuracy) <= 0.03, detail: `RLCR ${f(r.accuracy)} vs RLVR ${f(v.accuracy)}` },
     { id: 'distinct-q', description: 'RLCR states more than 2 distinct confidence values', pass: r.collapse.distinctConfidences > 2, detail: `${r.collapse.distinctConfidences} distinct; ${(r.collapse.shareExtreme * 100).toFixed(0)}% within 0.01 of 0/1` },
     { id: 'ood-ece', description: "RLCR's OOD ECE below RLVR's and the base's", pass: arms.rlcr.oodMean.ece < arms.rlvr.oodMean.ece && arms.rlcr.oodMean.ece < arms.base.oodMean.ece, detail: `RLCR ${f(arms.rlcr.oodMean.ece)}, RLVR ${f(arms.rlvr.oodMean.ece)}, base ${f(arms.base.oodMean.ece)}` },
-    { id: 'weighted-voting', description: 'confidence-weighted voting ≥ majority voting at N ≥ 4 (RLCR)', pass: weightedOk.every((w) => w.d >= 0), detail: weightedOk.map((w) => `N=${w.n}: ${w.d >= 0 ? '+' : ''}${(w.d * 100).toFixed(1)} pts`).join(', ') },
+    { id: 'weighted-voting', description: 'confidence-weighted voting ≥ majority voting at N ≥ 4 (RLCR)', pass: weightedOk.every((w) => w.d >= 0), detail: weightedOk.map((w) => `N=${w.n}: ${w.d >= 0 ? '+' : ''}${(w.d * 100).toFixed(1)} pts`).join(', ')
+        + (arms.rlcr.votingDiscrimination ? `; within-problem AUROC of q ${arms.rlcr.votingDiscrimination.auroc?.toFixed(3) ?? '–'} over ${arms.rlcr.votingDiscrimination.mixedProblems} problems with right and wrong samples (½ = q cannot tell them apart, so weighting can only tie)` : '') },
     { id: 'no-collapse', description: "RLCR's confidence did not collapse (training monitor and held-out evaluation)", pass: !collapsed,
       detail: [trainCollapsed ? `training: collapsed from step ${arms.rlcr.collapse?.firstStep}: ${arms.rlcr.collapse?.reason}` : 'training: no collapse flagged',
         evalCollapsed ? `evaluation: ${r.collapse.distinctConfidences} distinct q, ${(r.collapse.shareExtreme * 100).toFixed(0)}% near 0/1, mean q ${r.collapse.meanConfidence.toFixed(2)}` : 'evaluation: q spread'].join('; ') },
@@ -323,7 +338,7 @@ export function renderReplicationReport(s: ReplicationSummary): string {
   }];
   const html = renderCalibrationReport({
     title: 'RLCR replication on a glassbox organism: SFT base vs RLVR vs RLCR',
-    meta: { seeds: s.seeds.join(', '), 'GRPO steps per arm': String(s.config.steps), 'SFT steps': String(s.config.sftSteps), group: `${s.config.promptsPerStep} prompts × ${s.config.groupSize}`, temperature: String(s.config.temperature), evaluation: 'greedy, lenient parser, exact match; CIs: bootstrap over pooled seeds', elapsed: `${s.elapsedS.toFixed(0)} s` },
+    meta: { seeds: s.seeds.join(', '), 'GRPO steps per arm': String(s.config.steps), 'SFT steps': String(s.config.sftSteps), group: `${s.config.promptsPerStep} prompts × ${s.config.groupSize}`, temperature: String(s.config.temperature), 'KL weight β': `${s.config.beta ?? 0} (paper: 0)`, evaluation: 'greedy, lenient parser, exact match; CIs: bootstrap over pooled seeds', elapsed: `${s.elapsedS.toFixed(0)} s` },
     sections, curves, generatedAt: new Date().toISOString(),
   });
   const f = (x: number | null, d = 3) => (x === null ? '–' : x.toFixed(d));

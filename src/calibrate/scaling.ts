@@ -191,3 +191,33 @@ export function ensembleBrierVsK(
     return { k, brier: s / (problems.length * trials), trials };
   });
 }
+
+export interface WithinProblemDiscrimination {
+  /** P(q of a correct sample > q of a wrong sample of the same problem), ties counting ½; null with no mixed problem. */
+  auroc: number | null;
+  /** Problems whose pool holds both correct and wrong samples (the only ones where voting can matter). */
+  mixedProblems: number;
+  /** (correct, wrong) sample pairs compared. */
+  pairs: number;
+}
+
+/**
+ * Whether a model's confidence separates right from wrong samples of the same problem: the AUROC over all
+ * (correct, wrong) pairs within each problem's pool. Confidence-weighted voting can beat majority voting only
+ * when this is above ½; a confidence that tracks only how hard the problem is (the same q for every sample)
+ * scores ½ and can only tie.
+ */
+export function withinProblemDiscrimination(pools: readonly (readonly CheckedSample[])[]): WithinProblemDiscrimination {
+  let pairs = 0, wins = 0, mixedProblems = 0;
+  pools.forEach((pool, p) => {
+    const right: number[] = [], wrong: number[] = [];
+    for (const s of pool) {
+      if (!Number.isFinite(s.confidence)) throw new Error(`withinProblemDiscrimination: problem ${p} has a non-finite confidence ${s.confidence}`);
+      (s.correct ? right : wrong).push(s.confidence);
+    }
+    if (right.length === 0 || wrong.length === 0) return;
+    mixedProblems++;
+    for (const a of right) for (const b of wrong) { pairs++; wins += a > b ? 1 : a === b ? 0.5 : 0; }
+  });
+  return { auroc: pairs ? wins / pairs : null, mixedProblems, pairs };
+}

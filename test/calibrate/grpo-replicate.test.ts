@@ -56,8 +56,9 @@ test('weighted voting below majority at some N ≥ 4 fails that bar', () => {
 test('the report holds the verdict, PASS/FAIL rows and the paper table', () => {
   const arms = { base: arm('base', records(100, 0.4, () => 0.9), vote), rlvr: arm('rlvr', records(100, 0.5, () => 0.95), vote), rlcr: arm('rlcr', records(100, 0.5, (i, c) => (c ? 0.8 : 0.2)), vote) };
   const j = judgeBars(arms);
-  const summary: ReplicationSummary = { format: 'glassbox-rlcr-replication/1', config: { steps: 10, sftSteps: 5, promptsPerStep: 4, groupSize: 8, temperature: 0.7 }, seeds: [0], arms, perSeed: [], ...j, paper: PAPER_TABLE, elapsedS: 1 };
+  const summary: ReplicationSummary = { format: 'glassbox-rlcr-replication/1', config: { steps: 10, sftSteps: 5, promptsPerStep: 4, groupSize: 8, temperature: 0.7, beta: 0.05 }, seeds: [0], arms, perSeed: [], ...j, paper: PAPER_TABLE, elapsedS: 1 };
   const html = renderReplicationReport(summary);
+  assert.match(html, /KL weight β[\s\S]{0,80}0\.05 \(paper: 0\)/, 'the report says the recipe departs from the paper\'s β = 0');
   assert.match(html, /<html/i);
   assert.ok(html.includes(j.verdict.replace(/'/g, '&#39;')) || html.includes(j.verdict));
   assert.equal((html.match(/>PASS</g) ?? []).length + (html.match(/>FAIL</g) ?? []).length, 7);

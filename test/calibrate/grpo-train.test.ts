@@ -224,3 +224,11 @@ test('LoRA GRPO: base weights stay frozen, the adapters move, KL is measured aga
   assert.ok(logs[1].kl! > 0);
   model.dispose();
 });
+
+test('beta (the KL weight) must be finite and ≥ 0: a negative or NaN beta is refused before any step runs', async () => {
+  const model = loadModel(dir);
+  for (const beta of [-0.1, NaN, Infinity]) {
+    await assert.rejects(() => trainGrpo({ ...base(), model, steps: 1, reward: 'rlcr', beta }), /beta \(the KL weight\) must be a finite number ≥ 0/);
+  }
+  model.dispose();
+});

@@ -1,8 +1,9 @@
-// Test-time scaling: vote keys, the three voting rules with their tie-breaks, accuracy-vs-N and ensembling curves.
+// Test-time scaling: vote keys, the three voting rules with their tie-breaks, accuracy-vs-N and ensembling curves, and
+// the within-problem discrimination that decides whether weighting can beat majority.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  accuracyVsN, confidenceWeightedVote, ensembleBrierVsK, ensembleConfidence, majorityVote, maxConfidenceVote, vote, voteKey,
+  accuracyVsN, confidenceWeightedVote, ensembleBrierVsK, ensembleConfidence, majorityVote, maxConfidenceVote, vote, voteKey, withinProblemDiscrimination,
   type CheckedSample,
 } from '../../src/calibrate/scaling.js';
 import { makeRng } from '../../src/calibrate/metrics.js';
@@ -73,4 +74,19 @@ test('confidence ensembling: mean, and Brier falls with K for noisy confidences'
   });
   const curve = ensembleBrierVsK(problems, [1, 2, 4, 8], { trials: 10, seed: 2 });
   for (let i = 1; i < curve.length; i++) assert.ok(curve[i]!.brier < curve[i - 1]!.brier, JSON.stringify(curve));
+});
+
+test('within-problem discrimination: counted over (right, wrong) pairs of one problem only, ties ½', () => {
+  const s = (confidence: number, correct: boolean): CheckedSample => ({ answer: correct ? '1' : '2', confidence, correct });
+  // problem A: right 0.9 vs wrong 0.2 and 0.9 → one win, one tie; problem B: all right (not mixed); problem C: right 0.1 vs wrong 0.5 → loss
+  const pools = [[s(0.9, true), s(0.2, false), s(0.9, false)], [s(0.3, true), s(0.1, true)], [s(0.1, true), s(0.5, false)]];
+  const d = withinProblemDiscrimination(pools);
+  assert.equal(d.mixedProblems, 2);
+  assert.equal(d.pairs, 3);
+  assert.equal(d.auroc, (1 + 0.5 + 0) / 3);
+  // a q that is the same for every sample of a problem (it tracks difficulty only) scores exactly ½, however it varies across problems
+  const byDifficulty = [[s(0.9, true), s(0.9, false)], [s(0.2, true), s(0.2, false), s(0.2, false)]];
+  assert.equal(withinProblemDiscrimination(byDifficulty).auroc, 0.5);
+  assert.equal(withinProblemDiscrimination([[s(0.5, true)]]).auroc, null, 'no mixed problem: undefined, not ½');
+  assert.throws(() => withinProblemDiscrimination([[s(NaN, true), s(0.2, false)]]), /problem 0 has a non-finite confidence/);
 });

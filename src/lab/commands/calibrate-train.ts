@@ -211,6 +211,7 @@ const replicateOptions = {
   'group-size': { type: 'number', description: 'completions per prompt (default 8)' },
   'prompts-per-step': { type: 'number', description: 'prompts per step (default 8)' },
   lr: { type: 'number', description: 'GRPO learning rate (default 1e-4)' },
+  beta: { type: 'number', description: 'KL weight to the SFT policy, both RL arms (default 0.05; the paper used 0, which collapses the organism\'s q: see the docs)' },
   temperature: { type: 'number', description: 'sampling temperature for GRPO groups and voting (default 0.7, the paper)' },
   'scale-rewards': { type: 'string', description: "advantage scaling: none (default, the paper's), group or batch std (group collapsed RLCR's q to 0 in our runs)" },
   'sft-examples': { type: 'number', description: 'distinct problems in the SFT warm-up; GRPO prompts are drawn disjoint from them (default 2000)' },
@@ -234,7 +235,7 @@ async function runReplicate(raw: Opts, ctx: CommandContext, defaults: typeof REP
   try {
     const res = await replicate({
       baseDir: opts.base as string | undefined, organism: opts.organism === undefined ? undefined : oneOf(opts, 'organism', ['tiny', 'small'] as const, 'tiny'), outDir: out, steps: int(opts, 'steps', d.steps), sftSteps: int(opts, 'sft-steps', d.sftSteps), seeds,
-      groupSize: int(opts, 'group-size', d.groupSize, 2), promptsPerStep: int(opts, 'prompts-per-step', d.promptsPerStep), lr: num(opts, 'lr', d.lr),
+      groupSize: int(opts, 'group-size', d.groupSize, 2), promptsPerStep: int(opts, 'prompts-per-step', d.promptsPerStep), lr: num(opts, 'lr', d.lr), beta: num(opts, 'beta', d.beta),
       temperature: num(opts, 'temperature', d.temperature), scaleRewards: oneOf<AdvantageScaling>(opts, 'scale-rewards', ['none', 'group', 'batch'], d.scaleRewards), sftExamples: int(opts, 'sft-examples', d.sftExamples),
       sizes: { evalInDomain: int(opts, 'eval-in-domain', d.evalInDomain), evalOod: int(opts, 'eval-ood', d.evalOod), votingProblems: int(opts, 'voting-problems', d.voting) },
       store, onProgress: (m) => say(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`),
