@@ -22,8 +22,6 @@ interface Allocator {
  */
 const pool = new Map<number, ArrayBuffer[]>();
 let pooledBytes = 0;
-// 2 GiB by default (GLASSBOX_POOL_MB overrides): a GRPO step of 128 × 76 tokens at the tiny organism's shape
-// peaks above 1 GiB, and every buffer allocated past the pool is a fresh one V8 counts towards its next GC.
 // 256 MiB by default (GLASSBOX_POOL_MB overrides): inference keeps its resident memory close to the weights
 // (peak RSS is a benchmark target); training loops raise it with reserveStoragePool(), since a GRPO step of
 // 128 x 76 tokens at the tiny organism's shape peaks above 1 GiB and every buffer allocated past the pool is a
@@ -88,18 +86,12 @@ export class Storage {
     if (a && n > 0) {
       const cap = capacityOf(nbytes);
       const reused = pool.get(cap)?.pop();
-      let data: TypedData;
-      if (reused) {
-        pooledBytes -= cap;
-        data = dtype === 'f32' ? new Float32Array(reused, 0, n) : new Int32Array(reused, 0, n);
-        if (zero) data.fill(0);
-      } else {
-        // the buffer spans the whole capacity class (so it can be reused for any size in it), but only the n
-        // elements asked for are cleared: the slack pages of a big block stay untouched, so they never count in RSS
-        const ab = a.alloc(cap, false);
-        data = dtype === 'f32' ? new Float32Array(ab, 0, n) : new Int32Array(ab, 0, n);
-        if (zero) data.fill(0);
-      }
+      if (reused) pooledBytes -= cap;
+      // a buffer spans the whole capacity class (so it can be reused for any size in it), but only the n elements
+      // asked for are cleared: the slack pages of a fresh big block stay untouched, so they never count in RSS
+      const ab = reused ?? a.alloc(cap, false);
+      const data: TypedData = dtype === 'f32' ? new Float32Array(ab, 0, n) : new Int32Array(ab, 0, n);
+      if (zero) data.fill(0);
       return new Storage(dtype, data, true, nbytes);
     }
     return new Storage(dtype, dtype === 'f32' ? new Float32Array(n) : new Int32Array(n), false, nbytes);
