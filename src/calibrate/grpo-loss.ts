@@ -9,6 +9,7 @@ export const GRPO_LOSS_TYPES: readonly GrpoLossType[] = ['grpo', 'bnpo', 'dr_grp
 
 /** TRL scale_rewards: 'none' (r − mean, the paper's choice), 'group' (÷ group std + 1e-4), 'batch' (÷ batch std + 1e-4). */
 export type AdvantageScaling = 'none' | 'group' | 'batch';
+export const ADVANTAGE_SCALINGS: readonly AdvantageScaling[] = ['none', 'group', 'batch'];
 
 /** Bessel-corrected standard deviation (torch.std / TRL nanstd); 0 for fewer than 2 values. */
 export function unbiasedStd(xs: readonly number[]): number {

@@ -13,7 +13,7 @@ import { loadCalibrationDataset } from '../../calibrate/eval.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../../calibrate/parse.js';
 import { REWARD_KINDS, type RewardKind } from '../../calibrate/rewards.js';
 import { trainGrpo, type GrpoItem, type PromptStyle } from '../../calibrate/grpo.js';
-import { GRPO_LOSS_TYPES, type AdvantageScaling, type GrpoLossType } from '../../calibrate/grpo-loss.js';
+import { ADVANTAGE_SCALINGS, GRPO_LOSS_TYPES, type AdvantageScaling, type GrpoLossType } from '../../calibrate/grpo-loss.js';
 import { trainSft, type SftExample } from '../../calibrate/sft.js';
 import { arithmeticGrpoItems, arithmeticSftExamples } from '../../calibrate/grpo-organism.js';
 import { replicate, REPLICATE_DEFAULTS, DEMO_DEFAULTS } from '../../calibrate/replicate.js';
@@ -120,7 +120,7 @@ export const calibrateTrain: CommandSpec = {
         maxNewTokens: int(opts, 'max-new-tokens', 64), lr: num(opts, 'lr', 1e-4),
         schedule: oneOf<ScheduleShape>(opts, 'schedule', ['constant', 'constant_with_warmup', 'linear', 'cosine'], 'constant_with_warmup'),
         warmupRatio: num(opts, 'warmup-ratio', 0.05), lossType: oneOf<GrpoLossType>(opts, 'loss-type', GRPO_LOSS_TYPES, 'bnpo'),
-        beta: num(opts, 'beta', 0), epsilon: num(opts, 'epsilon', 0.2), scaleRewards: oneOf<AdvantageScaling>(opts, 'scale-rewards', ['none', 'group', 'batch'], 'none'),
+        beta: num(opts, 'beta', 0), epsilon: num(opts, 'epsilon', 0.2), scaleRewards: oneOf<AdvantageScaling>(opts, 'scale-rewards', ADVANTAGE_SCALINGS, 'none'),
         maskTruncated: !!opts['mask-truncated'],
         lora: loraR === null ? undefined : { r: loraR, alpha: num(opts, 'lora-alpha', 2 * loraR), targetModules: String(opts['lora-targets'] ?? 'q_proj,k_proj,v_proj,o_proj').split(',').map((s) => s.trim()) },
         seed: int(opts, 'seed', 0, 0), store, runName: opts.name as string | undefined,
@@ -236,7 +236,7 @@ async function runReplicate(raw: Opts, ctx: CommandContext, defaults: typeof REP
     const res = await replicate({
       baseDir: opts.base as string | undefined, organism: opts.organism === undefined ? undefined : oneOf(opts, 'organism', ['tiny', 'small'] as const, 'tiny'), outDir: out, steps: int(opts, 'steps', d.steps), sftSteps: int(opts, 'sft-steps', d.sftSteps), seeds,
       groupSize: int(opts, 'group-size', d.groupSize, 2), promptsPerStep: int(opts, 'prompts-per-step', d.promptsPerStep), lr: num(opts, 'lr', d.lr), beta: num(opts, 'beta', d.beta),
-      temperature: num(opts, 'temperature', d.temperature), scaleRewards: oneOf<AdvantageScaling>(opts, 'scale-rewards', ['none', 'group', 'batch'], d.scaleRewards), sftExamples: int(opts, 'sft-examples', d.sftExamples),
+      temperature: num(opts, 'temperature', d.temperature), scaleRewards: oneOf<AdvantageScaling>(opts, 'scale-rewards', ADVANTAGE_SCALINGS, d.scaleRewards), sftExamples: int(opts, 'sft-examples', d.sftExamples),
       sizes: { evalInDomain: int(opts, 'eval-in-domain', d.evalInDomain), evalOod: int(opts, 'eval-ood', d.evalOod), votingProblems: int(opts, 'voting-problems', d.voting) },
       store, onProgress: (m) => say(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`),
     });
