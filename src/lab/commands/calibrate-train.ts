@@ -267,7 +267,7 @@ export const calibrateReplicate: CommandSpec = {
 
 export const demoCommand: CommandSpec = {
   name: 'demo',
-  summary: 'The short RLCR replication (one seed, fewer steps, ~15 min on 2 cores): builds (or reuses) a small task organism, trains RLVR and RLCR, writes the comparison report',
+  summary: 'The short RLCR replication (the replicate recipe on one seed, ~10 min on 2 cores): builds (or reuses) a small task organism, trains RLVR and RLCR, writes the comparison report',
   examples: ['glassbox demo', 'glassbox demo --out ./demo --steps 100'],
   options: replicateOptions,
   run: (opts, _pos, ctx) => runReplicate(opts, ctx, DEMO_DEFAULTS, 'demo'),
