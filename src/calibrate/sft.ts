@@ -11,6 +11,13 @@ export interface SftExample {
   prompt: string | number[];
   /** Completion text; EOS is appended unless appendEos is false. */
   completion: string;
+  /**
+   * Characters at the start of the completion that are context, not target: they are tokenized together with
+   * the rest of the completion (so the token boundaries are the ones the model produces when it writes that text
+   * itself) but left out of the loss. Use it to show the model text it should read but never learn to write,
+   * e.g. a wrong answer it must learn to judge. Tokens that straddle the offset are trained. Default 0.
+   */
+  lossFrom?: number;
 }
 
 export interface TrainSftOptions extends RecordedTrainingOptions {
@@ -48,7 +55,16 @@ export function sftSequences(model: Model, examples: readonly SftExample[], opts
     }
     if (p.length === 0) throw new Error(`SFT example ${i}: the prompt encodes to no tokens`);
     if (c.length === 0) throw new Error(`SFT example ${i}: the completion encodes to no tokens`);
-    return { ids: [...p, ...c], promptLen: p.length };
+    const from = ex.lossFrom ?? 0;
+    if (!Number.isInteger(from) || from < 0 || from >= ex.completion.length) throw new Error(`SFT example ${i}: lossFrom must be an integer character offset in [0, ${ex.completion.length - 1}] (the completion's length is ${ex.completion.length}), got ${from}`);
+    let skip = 0;
+    if (from > 0) {
+      // mask the tokens the context's own tokenization shares with the whole completion's (equal ids from the start
+      // cover equal text, so they lie inside the context); a token that crosses the offset is trained
+      const ctx = tok.encode(ex.completion.slice(0, from), { addSpecialTokens: false });
+      while (skip < ctx.length && skip < c.length - 1 && ctx[skip] === c[skip]) skip++;
+    }
+    return { ids: [...p, ...c], promptLen: p.length + skip };
   });
 }
 
