@@ -12,6 +12,9 @@ export interface BpeTrainOptions {
   specialTokens?: readonly string[];
   /** Also add the chat tokens "<|im_start|>" and "<|im_end|>" (default false). */
   chatTokens?: boolean;
+  /** Never merge two tokens that both hold a digit, so every number is written one digit per token, as Llama's
+   * and Qwen's tokenizers do (default false). A tiny model can then find and compare digits by position. */
+  splitDigits?: boolean;
   /** Called every 100 merges and at the end. */
   onProgress?: (info: { merges: number; targetMerges: number; elapsedMs: number }) => void;
 }
@@ -28,6 +31,7 @@ export interface BpeModel {
 export const DEFAULT_SPECIAL_TOKENS = ['<|endoftext|>', '<|pad|>'] as const;
 export const CHAT_TOKENS = ['<|im_start|>', '<|im_end|>'] as const;
 
+const DIGIT = /[0-9]/;
 const KEY = 1 << 16; // pair key = left * KEY + right; internal ids stay below 2^16
 
 /** Max-heap of (count, pair key); larger count first, then smaller key. Stale entries are skipped by the caller. */
@@ -138,6 +142,7 @@ export function trainBpe(texts: Iterable<string> | Map<string, number>, options:
     if (current !== top.count) { if (current > 0 && current < top.count) heap.push(current, top.key); continue; }
     if (current < minFrequency) break;
     const a = Math.floor(top.key / KEY), b = top.key % KEY;
+    if (options.splitDigits && DIGIT.test(strings[a]!) && DIGIT.test(strings[b]!)) { pairCount.delete(top.key); continue; }
     const merged = strings[a]! + strings[b]!;
     let c = idOf.get(merged);
     if (c === undefined) { c = strings.length; strings.push(merged); idOf.set(merged, c); }

@@ -142,3 +142,17 @@ test('the models layer loads the written folder like any HF tokenizer', async ()
   assert.equal(tok.decode(ids), 'The whale, 😀 and the sea.');
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'special_tokens_map.json'), 'utf8')).additional_special_tokens, ['<|im_start|>', '<|im_end|>']);
 });
+
+test('splitDigits: no token holds two digits, numbers still round-trip, and without it digits do merge', () => {
+  const sums = Array.from({ length: 400 }, (_, i) => `${(i * 37) % 100} + ${(i * 11) % 100} = ${((i * 37) % 100) + ((i * 11) % 100)}`);
+  const split = trainBpe(sums, { vocabSize: 320, splitDigits: true });
+  const plain = trainBpe(sums, { vocabSize: 320 });
+  const twoDigits = (m: BpeModel) => m.tokens.filter((t) => (t.match(/[0-9]/g) ?? []).length >= 2);
+  assert.deepEqual(twoDigits(split), []);
+  assert.ok(twoDigits(plain).length > 0, 'the plain trainer merges digit pairs on this text, so the option is what stops them');
+  const tok = load(split);
+  for (const s of ['12 + 345 = 357', 'x 9081 y']) {
+    assert.equal(tok.decode(tok.encode(s).ids), s);
+    for (const t of tok.tokenize(s)) assert.ok((t.match(/[0-9]/g) ?? []).length <= 1, `${s}: token ${t}`);
+  }
+});
