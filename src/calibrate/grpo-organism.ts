@@ -9,7 +9,9 @@ import { writeTokenizer } from '../organisms/bpe-files.js';
 import { createModel, loadModel, saveModel, type Model } from '../models/index.js';
 import type { OutputFormat } from './parse.js';
 import type { GrpoItem } from './grpo.js';
+import type { SftExample } from './sft.js';
 import { compactPromptText } from './grpo.js';
+import { arithmeticReasoning } from '../organisms/calibration.js';
 
 export interface CompletionParts { think: string; answer: string; analysis?: string; confidence?: number }
 
@@ -36,16 +38,65 @@ export function arithmeticGrpoItems(items: readonly ArithmeticItem[]): GrpoItem[
 }
 
 /**
- * SFT examples in the tabc format: the correct answer, the analysis cue, and a confidence drawn from
- * {0.1, …, 0.9} independently of correctness (the SFT teaches the format and a spread of q, not calibration).
+ * What the organism's `<analysis>` holds. 'sizes': the operand sizes only, a cue to how hard the problem is but
+ * not to whether this sample's answer is right. 'check': the sizes, then the problem redone column by column
+ * after the answer and a verdict on the stated answer ("…; check 7+8=15 carry 1, 3+4+1=8 gives 85, agrees").
+ * The check is a per-sample cue: two samples of one problem can state different answers and get different
+ * verdicts, which is what confidence-weighted voting needs to beat majority voting.
  */
-export function arithmeticSftExamples(items: readonly ArithmeticItem[], format: OutputFormat, seed: number): { prompt: string; completion: string }[] {
+export type ArithmeticAnalysisKind = 'sizes' | 'check';
+export const ARITHMETIC_ANALYSIS_KINDS: readonly ArithmeticAnalysisKind[] = ['sizes', 'check'];
+
+/** Numbers in the check are written with at least three digits, so the total and the stated answer line up digit by digit. */
+const pad3 = (x: string) => (/^\d+$/.test(x) ? x.padStart(3, '0') : x);
+
+/**
+ * The 'check' analysis for a stated answer: the sizes, the column working redone, its total, the stated answer
+ * copied beside it, a digit-by-digit comparison (1 = same digit, 0 = not), and the verdict:
+ * "…; check 2+9=11 carry 1, 3+5+1=9 gives 091, stated 082, same 100, differs". Each step is one a tiny model can
+ * learn: copying, then comparing two digits a fixed distance back, then reading three marks; asked for the verdict
+ * straight after the two numbers, it only learned the base rate.
+ */
+export function arithmeticCheckAnalysis(item: Pick<ArithmeticItem, 'a' | 'b' | 'op' | 'answer'>, stated: string): string {
+  const t = pad3(item.answer), s = pad3(stated.trim());
+  const same = t.length === s.length ? [...t].map((d, i) => (d === s[i] ? '1' : '0')).join('') : '0'.repeat(t.length);
+  return `${arithmeticAnalysis(item)}; check ${arithmeticReasoning(item.a, item.op, item.b)} gives ${t}, stated ${s}, same ${same}, ${t === s ? 'agrees' : 'differs'}`;
+}
+
+/** Generous token budget for one completion with each analysis kind (the micro tokenizer; the check adds the column working). */
+export const ARITHMETIC_MAX_NEW_TOKENS: Record<ArithmeticAnalysisKind, number> = { sizes: 48, check: 96 };
+
+/** A wrong answer near the right one, the kinds of slips a tiny model makes: off by 1, 2, 9, 10 or 11. */
+function nearMiss(answer: string, r: number): string {
+  const v = Number(answer) + [1, -1, 10, -10, 2, -2, 9, 11][r % 8];
+  return String(v < 0 ? Number(answer) + 10 : v);
+}
+
+/**
+ * SFT examples in the tabc format: the correct answer, the analysis, and a confidence drawn from {0.1, …, 0.9}
+ * independently of correctness (the SFT teaches the format and a spread of q, not calibration).
+ * With the 'check' analysis each item also gives a second example, half of them with a near-miss wrong answer, whose
+ * think and answer are context only (`lossFrom`: never trained on) and whose trained part is the honest check and
+ * verdict. Without those the model only ever sees "agrees" and writes it whatever it answered. The context is
+ * tokenized with the rest of the completion, as the model's own answers are: put in the prompt instead, its token
+ * boundaries differ, and the model learns to tell the two kinds of example apart rather than to compare answers.
+ */
+export function arithmeticSftExamples(items: readonly ArithmeticItem[], format: OutputFormat, seed: number, analysis: ArithmeticAnalysisKind = 'sizes'): (SftExample & { prompt: string })[] {
   let s = (seed * 2654435761 + 12345) >>> 0;
   const next = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
-  return items.map((it) => ({
+  const q = () => (1 + Math.floor(next() * 9)) / 10;
+  const analysisOf = (it: ArithmeticItem, stated: string) => analysis === 'check' ? arithmeticCheckAnalysis(it, stated) : arithmeticAnalysis(it);
+  const out = items.map((it) => ({
     prompt: compactPromptText({ question: it.question }),
-    completion: formatCompletion({ think: `${it.a} ${it.op} ${it.b}`, answer: it.answer, analysis: arithmeticAnalysis(it), confidence: (1 + Math.floor(next() * 9)) / 10 }, format),
+    completion: formatCompletion({ think: `${it.a} ${it.op} ${it.b}`, answer: it.answer, analysis: analysisOf(it, it.answer), confidence: q() }, format),
   }));
+  if (analysis !== 'check' || format !== 'tabc') return out;
+  const verdicts = items.map((it, i) => {
+    const stated = i % 2 === 0 ? nearMiss(it.answer, i >> 1) : it.answer;
+    const completion = formatCompletion({ think: `${it.a} ${it.op} ${it.b}`, answer: stated, analysis: analysisOf(it, stated), confidence: q() }, format);
+    return { prompt: compactPromptText({ question: it.question }), completion, lossFrom: completion.indexOf('<analysis>') };
+  });
+  return [...out, ...verdicts];
 }
 
 /**
@@ -73,6 +124,10 @@ export interface MicroOrganismOptions {
   maxPositions?: number;
   /** Arithmetic split sizes (default train 2000, test 400, each OOD split 200). */
   sizes?: Partial<Record<ArithmeticSplit, number>>;
+  /** Write every number one digit per token (default false). */
+  splitDigits?: boolean;
+  /** The analysis the tokenizer is trained to write compactly (default 'sizes'). */
+  analysis?: ArithmeticAnalysisKind;
 }
 
 export interface MicroOrganism {
@@ -88,8 +143,8 @@ export async function buildMicroOrganism(opts: MicroOrganismOptions): Promise<Mi
   const items = arithmeticTasks({ seed, sizes: { train: 2000, test: 400, 'ood-subtraction': 200, 'ood-3digit': 200, 'ood-multiplication': 200, ...opts.sizes } });
   const split = (name: ArithmeticSplit) => items.filter((i) => i.split === name);
   if (!fs.existsSync(path.join(opts.dir, 'config.json'))) {
-    const texts = arithmeticSftExamples(items, 'tabc', seed).map((e) => e.prompt + e.completion);
-    const bpe = trainBpe(texts, { vocabSize: opts.vocabSize ?? 384, minFrequency: 2 });
+    const texts = arithmeticSftExamples(items, 'tabc', seed, opts.analysis ?? 'sizes').map((e) => e.prompt + e.completion);
+    const bpe = trainBpe(texts, { vocabSize: opts.vocabSize ?? 384, minFrequency: 2, splitDigits: opts.splitDigits ?? false });
     const tmp = `${opts.dir.replace(/\/+$/, '')}.tok-${process.pid}`;
     await writeTokenizer(tmp, bpe);
     const eos = 0, pad = 1;

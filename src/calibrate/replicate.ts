@@ -16,7 +16,7 @@ import { renderCalibrationReport, escapeHtml, type ReportSection } from './repor
 import { trainSft } from './sft.js';
 import { trainGrpo, encodePrompt, type GrpoItem, type GrpoStepLog, type CollapseState } from './grpo.js';
 import type { AdvantageScaling, GrpoLossType } from './grpo-loss.js';
-import { arithmeticGrpoItems, arithmeticSftExamples, buildMicroOrganism, splitSftRl } from './grpo-organism.js';
+import { arithmeticGrpoItems, arithmeticSftExamples, buildMicroOrganism, splitSftRl, ARITHMETIC_MAX_NEW_TOKENS, type ArithmeticAnalysisKind } from './grpo-organism.js';
 import { buildBaseOrganism } from '../organisms/base.js';
 
 export type Arm = 'base' | 'rlvr' | 'rlcr';
@@ -33,7 +33,7 @@ export const VOTE_NS = [1, 2, 4, 8, 16] as const;
  */
 export const REPLICATE_DEFAULTS = {
   seeds: [0, 1, 2], steps: 600, sftSteps: 1500, sftExamples: 2000, rlPrompts: 2000, groupSize: 8, promptsPerStep: 8,
-  temperature: 0.7, lr: 1e-4, sftLr: 3e-3, beta: 0.05, scaleRewards: 'none' as AdvantageScaling,
+  temperature: 0.7, lr: 1e-4, sftLr: 3e-3, beta: 0.05, scaleRewards: 'none' as AdvantageScaling, analysis: 'sizes' as ArithmeticAnalysisKind,
   sizes: { evalInDomain: 300, evalOod: 150, votingProblems: 300 },
 };
 /** `glassbox demo`: the same recipe on one seed (about 10 minutes on 2 quiet cores). */
@@ -75,6 +75,9 @@ export interface ReplicateOptions {
   beta?: number;
   /** Advantage scaling (default 'none', the paper's: advantage = r − group mean). */
   scaleRewards?: AdvantageScaling;
+  /** What the organism's `<analysis>` holds (default 'sizes': the operand sizes, a cue per problem; 'check': the sum
+   * redone after the answer, compared digit by digit, and a verdict, a cue per sample). See ArithmeticAnalysisKind. */
+  analysis?: ArithmeticAnalysisKind;
   /** GRPO loss type (default 'bnpo', the paper's). */
   lossType?: GrpoLossType;
   store?: RunStore;
@@ -179,9 +182,10 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
   const seeds = opts.seeds ?? D.seeds;
   const steps = opts.steps ?? D.steps, sftSteps = opts.sftSteps ?? D.sftSteps;
   const sizes = { ...D.sizes, ...opts.sizes };
-  const G = opts.groupSize ?? D.groupSize, P = opts.promptsPerStep ?? D.promptsPerStep, temperature = opts.temperature ?? D.temperature, maxNew = opts.maxNewTokens ?? 48;
+  const G = opts.groupSize ?? D.groupSize, P = opts.promptsPerStep ?? D.promptsPerStep, temperature = opts.temperature ?? D.temperature;
+  const analysis = opts.analysis ?? D.analysis, maxNew = opts.maxNewTokens ?? ARITHMETIC_MAX_NEW_TOKENS[analysis];
   const config = {
-    baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew,
+    baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew, analysis,
     lr: opts.lr ?? D.lr, sftLr: opts.sftLr ?? D.sftLr, beta: opts.beta ?? D.beta, scaleRewards: opts.scaleRewards ?? D.scaleRewards, lossType: opts.lossType ?? 'bnpo', sftExamples: opts.sftExamples ?? D.sftExamples, rlPrompts: opts.rlPrompts ?? D.rlPrompts,
   };
   fs.mkdirSync(opts.outDir, { recursive: true });
@@ -200,9 +204,13 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
         baseDir = built.dir;
       }
       if (!baseDir) {
-        baseDir = path.join(opts.outDir, 'base');
+        // the check's digit-by-digit comparison needs one digit per token (as Llama's and Qwen's tokenizers write
+        // numbers): with BPE's multi-digit tokens the SFT'd model never learned it. Its own folder, so neither base is
+        // ever reused for the other.
+        const check = analysis === 'check';
+        baseDir = path.join(opts.outDir, check ? 'base-check' : 'base');
         if (!fs.existsSync(path.join(baseDir, 'config.json'))) log('building the micro organism (tokenizer + tiny Llama)…');
-        (await buildMicroOrganism({ dir: baseDir, seed: 0 })).model.dispose();
+        (await buildMicroOrganism({ dir: baseDir, seed: 0, analysis, splitDigits: check })).model.dispose();
       }
       const data = arithmeticTasks({ seed: 1000 + seed, sizes: { train: config.sftExamples + config.rlPrompts, test: sizes.evalInDomain, 'ood-subtraction': sizes.evalOod, 'ood-3digit': sizes.evalOod, 'ood-multiplication': sizes.evalOod } });
       const split = (s: ArithmeticSplit) => data.filter((d) => d.split === s);
@@ -211,7 +219,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
       const model = loadModel(baseDir);
       log(`seed ${seed}: SFT warm-up, ${sftSteps} steps on ${trainSets.sft.length} problems; GRPO prompts: ${trainSets.rl.length} problems disjoint from them (one-digit sums excepted)`);
       await trainSft({
-        model, examples: arithmeticSftExamples(trainSets.sft, 'tabc', seed), steps: sftSteps, batchSize: 32, lr: config.sftLr, seed, store: opts.store, runName: `sft seed ${seed}`,
+        model, examples: arithmeticSftExamples(trainSets.sft, 'tabc', seed, analysis), steps: sftSteps, batchSize: 32, lr: config.sftLr, seed, store: opts.store, runName: `sft seed ${seed}`,
         onStep: (i) => { if (i.step % 50 === 0 || i.step === sftSteps) log(`seed ${seed}: SFT step ${i.step}/${sftSteps} loss ${i.loss.toFixed(3)}`); },
       });
       const sftParams = new Map([...model.params].map(([n, p]) => [n, Float32Array.from(p.toFlat() as Float32Array)]));
@@ -338,7 +346,7 @@ export function renderReplicationReport(s: ReplicationSummary): string {
   }];
   const html = renderCalibrationReport({
     title: 'RLCR replication on a glassbox organism: SFT base vs RLVR vs RLCR',
-    meta: { seeds: s.seeds.join(', '), 'GRPO steps per arm': String(s.config.steps), 'SFT steps': String(s.config.sftSteps), group: `${s.config.promptsPerStep} prompts × ${s.config.groupSize}`, temperature: String(s.config.temperature), 'KL weight β': `${s.config.beta ?? 0} (paper: 0)`, evaluation: 'greedy, lenient parser, exact match; CIs: bootstrap over pooled seeds', elapsed: `${s.elapsedS.toFixed(0)} s` },
+    meta: { seeds: s.seeds.join(', '), 'GRPO steps per arm': String(s.config.steps), 'SFT steps': String(s.config.sftSteps), group: `${s.config.promptsPerStep} prompts × ${s.config.groupSize}`, temperature: String(s.config.temperature), 'KL weight β': `${s.config.beta ?? 0} (paper: 0)`, 'analysis cue': String(s.config.analysis ?? 'sizes'), evaluation: 'greedy, lenient parser, exact match; CIs: bootstrap over pooled seeds', elapsed: `${s.elapsedS.toFixed(0)} s` },
     sections, curves, generatedAt: new Date().toISOString(),
   });
   const f = (x: number | null, d = 3) => (x === null ? '–' : x.toFixed(d));

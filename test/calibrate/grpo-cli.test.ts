@@ -55,4 +55,7 @@ test('bad flags fail loudly with the flag name', async () => {
   await assert.rejects(spec('calibrate train').run({ 'group-size': 1 }, [dir], ctx()), /--group-size must be an integer ≥ 2/);
   await assert.rejects(spec('calibrate train').run({}, [], ctx()), /model folder/);
   await assert.rejects(spec('calibrate replicate').run({ seeds: 'a,b' }, [], ctx()), /--seeds/);
+  await assert.rejects(spec('calibrate replicate').run({ analysis: 'verdict' }, [], ctx()), /--analysis must be one of/);
+  await assert.rejects(spec('calibrate sft').run({ analysis: 'vibes' }, [dir], ctx()), /--analysis must be one of/);
+  await assert.rejects(spec('calibrate sft').run({ data: path.join(tmp, 'x.jsonl'), analysis: 'check' }, [dir], ctx()), /--analysis applies to --data arithmetic only/);
 });

@@ -97,3 +97,20 @@ test('the report shows the per-level table when levels are given', () => {
   assert.match(html, /In-domain by difficulty level/);
   assert.match(html, /level 3<\/td><td>10\.0% \/ 0\.15 \(n 10\)/);
 });
+
+test("replicate end to end at toy size with the 'check' analysis: its own digit-token base, the longer budget, a report", async () => {
+  const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
+  const { replicate } = await import('../../src/calibrate/replicate.js');
+  const { loadModel } = await import('../../src/models/index.js');
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gb-rep-check-'));
+  try {
+    const res = await replicate({ outDir: out, analysis: 'check', seeds: [0], steps: 1, sftSteps: 2, sftExamples: 40, rlPrompts: 40, groupSize: 2, promptsPerStep: 2, sizes: { evalInDomain: 3, evalOod: 2, votingProblems: 1 } });
+    assert.equal(res.summary.config.analysis, 'check');
+    assert.equal(res.summary.config.maxNewTokens, 96);
+    assert.ok(fs.existsSync(path.join(out, 'base-check', 'tokenizer.json')) && !fs.existsSync(path.join(out, 'base')), 'the check base has its own folder');
+    const tok = loadModel(path.join(out, 'base-check')).tokenizer!;
+    for (const id of tok.encode('gives 149, stated 148', { addSpecialTokens: false })) assert.ok((tok.decode([id]).match(/[0-9]/g) ?? []).length <= 1, 'one digit per token');
+    assert.equal(res.summary.bars.length, 6);
+    assert.match(fs.readFileSync(res.reportPath, 'utf8'), /analysis cue<\/th><td>check/);
+  } finally { fs.rmSync(out, { recursive: true, force: true }); }
+});

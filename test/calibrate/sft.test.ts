@@ -9,7 +9,8 @@ import { loadModel } from '../../src/models/index.js';
 import { logSoftmax, noGrad } from '../../src/engine/index.js';
 import { maskedTokenLoss } from '../../src/nn/index.js';
 import { sftSequences, sftBatch, trainSft } from '../../src/calibrate/sft.js';
-import { buildMicroOrganism, arithmeticSftExamples } from '../../src/calibrate/grpo-organism.js';
+import { buildMicroOrganism, arithmeticSftExamples, arithmeticCheckAnalysis } from '../../src/calibrate/grpo-organism.js';
+import { arithmeticTasks } from '../../src/data/index.js';
 
 let tmp = '', dir = '';
 let examples: { prompt: string; completion: string }[] = [];
@@ -69,4 +70,48 @@ test('a few SFT steps lower the loss', async () => {
   assert.equal(res.step, 12);
   assert.ok(res.losses[11] < res.losses[0] - 0.5, `loss ${res.losses[0]} → ${res.losses[11]}`);
   model.dispose();
+});
+
+test('lossFrom: the context part is tokenized with the completion but not trained; bad offsets fail loudly', () => {
+  const model = loadModel(dir);
+  const tok = model.tokenizer!;
+  const completion = '<think>3 + 4</think><answer>8</answer><analysis>x</analysis><confidence>0.5</confidence>';
+  const from = completion.indexOf('<analysis>');
+  const [whole] = sftSequences(model, [{ prompt: 'Q', completion }]);
+  const [ctx] = sftSequences(model, [{ prompt: 'Q', completion, lossFrom: from }]);
+  assert.deepEqual(ctx.ids, whole.ids, 'the same tokens either way');
+  const p = tok.encode('Q', { addSpecialTokens: true }).length;
+  assert.ok(ctx.promptLen > p && ctx.promptLen < ctx.ids.length);
+  // every masked completion token lies inside the context text, and the first trained one reaches past it
+  assert.ok(tok.decode(ctx.ids.slice(p, ctx.promptLen)).length <= from);
+  assert.ok(tok.decode(ctx.ids.slice(p, ctx.promptLen + 1)).length > from);
+  for (const bad of [-1, 1.5, completion.length]) assert.throws(() => sftSequences(model, [{ prompt: 'Q', completion, lossFrom: bad }]), /lossFrom must be an integer/);
+  model.dispose();
+});
+
+test("arithmeticSftExamples 'check': honest verdicts, half the judged answers wrong and never trained on", () => {
+  const org = arithmeticTasks({ seed: 3, sizes: { train: 40, test: 1 } }).filter((i) => i.split === 'train');
+  const ex = arithmeticSftExamples(org, 'tabc', 3, 'check');
+  assert.equal(ex.length, 2 * org.length);
+  const judged = ex.slice(org.length);
+  let wrong = 0;
+  judged.forEach((e, i) => {
+    const stated = /<answer>(.*?)<\/answer>/.exec(e.completion)![1];
+    const right = stated === org[i].answer;
+    if (!right) wrong++;
+    const t = org[i].answer.padStart(3, '0'), st = stated.padStart(3, '0');
+    const marks = t.length === st.length ? [...t].map((d, k) => (d === st[k] ? 1 : 0)).join('') : '0'.repeat(t.length);
+    assert.ok(e.completion.includes(`gives ${t}, stated ${st}, same ${marks}, ${right ? 'agrees' : 'differs'}</analysis>`), e.completion);
+    assert.equal(marks.includes('0'), !right);
+    assert.equal(e.lossFrom, e.completion.indexOf('<analysis>'));
+  });
+  assert.equal(wrong, org.length / 2);
+  for (const e of ex.slice(0, org.length)) { assert.match(e.completion, /, agrees<\/analysis>/); assert.equal(e.lossFrom, undefined); }
+  assert.doesNotMatch(arithmeticSftExamples(org, 'tabc', 3)[0].completion, /check/, "the default 'sizes' analysis has no check");
+});
+
+test('arithmeticCheckAnalysis writes the column working, both numbers padded, the digit marks and the verdict', () => {
+  assert.equal(arithmeticCheckAnalysis({ a: 32, op: '+', b: 59, answer: '91' }, '82'), 'two-digit and two-digit sum; check 2+9=11 carry 1, 3+5+1=9 gives 091, stated 082, same 100, differs');
+  assert.equal(arithmeticCheckAnalysis({ a: 48, op: '+', b: 54, answer: '102' }, ' 102 '), 'two-digit and two-digit sum; check 8+4=12 carry 1, 4+5+1=10 gives 102, stated 102, same 111, agrees');
+  assert.equal(arithmeticCheckAnalysis({ a: 3, op: '+', b: 4, answer: '7' }, '1007'), 'one-digit and one-digit sum; check 3+4=7 gives 007, stated 1007, same 000, differs');
 });
