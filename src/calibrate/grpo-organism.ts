@@ -39,9 +39,8 @@ export function arithmeticGrpoItems(items: readonly ArithmeticItem[]): GrpoItem[
 
 /**
  * What the organism's `<analysis>` holds. 'sizes': the operand sizes only, a cue to how hard the problem is but
- * not to whether this sample's answer is right. 'check': the sizes, then the problem redone column by column
- * after the answer and a verdict on the stated answer ("…; check 7+8=15 carry 1, 3+4+1=8 gives 85, agrees").
- * The check is a per-sample cue: two samples of one problem can state different answers and get different
+ * not to whether this sample's answer is right. 'check': the sizes, then the problem redone after the answer and
+ * compared with it (arithmeticCheckAnalysis). The check is a per-sample cue: two samples of one problem can state different answers and get different
  * verdicts, which is what confidence-weighted voting needs to beat majority voting.
  */
 export type ArithmeticAnalysisKind = 'sizes' | 'check';
