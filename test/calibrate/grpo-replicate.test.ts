@@ -1,9 +1,13 @@
 // The replication verdict: issue 7's bars judged from arm results, a collapsed RLCR (training or held-out)
-// never reported as success, and the comparison report carrying bars, verdict and the paper's table.
+// never reported as success, and the comparison report carrying bars, verdict and the paper's table. A toy-size end-to-end run covers the check analysis.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadModel } from '../../src/models/index.js';
 import { computeMetrics } from '../../src/calibrate/metrics.js';
-import { judgeBars, renderReplicationReport, byDifficulty, PAPER_TABLE, type EvalRecord, type Arm, type ArmResult, type ReplicationSummary } from '../../src/calibrate/replicate.js';
+import { replicate, judgeBars, renderReplicationReport, byDifficulty, PAPER_TABLE, type EvalRecord, type Arm, type ArmResult, type ReplicationSummary } from '../../src/calibrate/replicate.js';
 import type { ScalingPoint } from '../../src/calibrate/scaling.js';
 import { splitSftRl } from '../../src/calibrate/grpo-organism.js';
 import { arithmeticTasks } from '../../src/data/index.js';
@@ -99,9 +103,6 @@ test('the report shows the per-level table when levels are given', () => {
 });
 
 test("replicate end to end at toy size with the 'check' analysis: its own digit-token base, the longer budget, a report", async () => {
-  const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
-  const { replicate } = await import('../../src/calibrate/replicate.js');
-  const { loadModel } = await import('../../src/models/index.js');
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gb-rep-check-'));
   try {
     const res = await replicate({ outDir: out, analysis: 'check', seeds: [0], steps: 1, sftSteps: 2, sftExamples: 40, rlPrompts: 40, groupSize: 2, promptsPerStep: 2, sizes: { evalInDomain: 3, evalOod: 2, votingProblems: 1 } });
