@@ -46,19 +46,24 @@ export function arithmeticGrpoItems(items: readonly ArithmeticItem[]): GrpoItem[
 export type ArithmeticAnalysisKind = 'sizes' | 'check';
 export const ARITHMETIC_ANALYSIS_KINDS: readonly ArithmeticAnalysisKind[] = ['sizes', 'check'];
 
-/** Numbers in the check are written with at least three digits, so the total and the stated answer line up digit by digit. */
-const pad3 = (x: string) => (/^\d+$/.test(x) ? x.padStart(3, '0') : x);
+/**
+ * Numbers in the check are written with at least three digits, one per word ("0 9 1"), so the total and the stated
+ * answer line up digit by digit whatever the tokenizer: the GPT-2 pre-tokenizer keeps " 9" apart from " 1", while
+ * "091" may be one BPE token. The answer itself stays in the tokenizer's own chunks, which is what keeps a tiny
+ * model's one-shot answer error-prone while its digit-by-digit check stays easy.
+ */
+const spaced3 = (x: string) => (/^\d+$/.test(x) ? [...x.padStart(3, '0')].join(' ') : x);
 
 /**
  * The 'check' analysis for a stated answer: the sizes, the column working redone, its total, the stated answer
  * copied beside it, a digit-by-digit comparison (1 = same digit, 0 = not), and the verdict:
- * "…; check 2+9=11 carry 1, 3+5+1=9 gives 091, stated 082, same 100, differs". Each step is one a tiny model can
- * learn: copying, then comparing two digits a fixed distance back, then reading three marks; asked for the verdict
- * straight after the two numbers, it only learned the base rate.
+ * "…; check 2+9=11 carry 1, 3+5+1=9 gives 0 9 1, stated 0 8 2, same 1 0 0, differs". Each step is one a tiny model
+ * can learn: copying, then comparing two digits a fixed distance back, then reading three marks; asked for the
+ * verdict straight after the two numbers, it only learned the base rate.
  */
 export function arithmeticCheckAnalysis(item: Pick<ArithmeticItem, 'a' | 'b' | 'op' | 'answer'>, stated: string): string {
-  const t = pad3(item.answer), s = pad3(stated.trim());
-  const same = t.length === s.length ? [...t].map((d, i) => (d === s[i] ? '1' : '0')).join('') : '0'.repeat(t.length);
+  const t = spaced3(item.answer), s = spaced3(stated.trim());
+  const same = t.length === s.length ? t.split(' ').map((d, i) => (d === s.split(' ')[i] ? '1' : '0')).join(' ') : t.split(' ').map(() => '0').join(' ');
   return `${arithmeticAnalysis(item)}; check ${arithmeticReasoning(item.a, item.op, item.b)} gives ${t}, stated ${s}, same ${same}, ${t === s ? 'agrees' : 'differs'}`;
 }
 
@@ -72,27 +77,51 @@ function nearMiss(answer: string, r: number): string {
 }
 
 /**
- * SFT examples in the tabc format: the correct answer, the analysis, and a confidence drawn from {0.1, …, 0.9}
- * independently of correctness (the SFT teaches the format and a spread of q, not calibration).
+ * How the SFT draws the q it writes. 'uniform': from {0.1, …, 0.9}, independently of everything. 'routed' (check
+ * analysis only): from the even tenths {0.0, 0.2, …, 1.0} after an "agrees" verdict and from the odd tenths
+ * {0.1, 0.3, …, 0.9} after "differs". Both sets have mean ½, so the SFT still teaches no calibration, but the only
+ * way to write a q the SFT taught is to read the verdict first: RLCR then starts with a path from the q position to
+ * the verdict and only has to move q along it. With 'uniform' q it has to build that path by policy gradient alone,
+ * and on our organism it never did (q tracked the difficulty level and ignored the verdict).
+ */
+export type SftConfidencePrior = 'uniform' | 'routed';
+export const SFT_CONFIDENCE_PRIORS: readonly SftConfidencePrior[] = ['uniform', 'routed'];
+
+export interface ArithmeticSftOptions {
+  /** What `<analysis>` holds (default 'sizes'). */
+  analysis?: ArithmeticAnalysisKind;
+  /** How q is drawn (default 'uniform'; 'routed' needs the check analysis). */
+  confidencePrior?: SftConfidencePrior;
+}
+
+/**
+ * SFT examples in the tabc format: the correct answer, the analysis, and a confidence drawn as `confidencePrior`
+ * says (the SFT teaches the format and a spread of q, not calibration).
  * With the 'check' analysis each item also gives a second example, half of them with a near-miss wrong answer, whose
  * think and answer are context only (`lossFrom`: never trained on) and whose trained part is the honest check and
  * verdict. Without those the model only ever sees "agrees" and writes it whatever it answered. The context is
  * tokenized with the rest of the completion, as the model's own answers are: put in the prompt instead, its token
  * boundaries differ, and the model learns to tell the two kinds of example apart rather than to compare answers.
  */
-export function arithmeticSftExamples(items: readonly ArithmeticItem[], format: OutputFormat, seed: number, analysis: ArithmeticAnalysisKind = 'sizes'): (SftExample & { prompt: string })[] {
+export function arithmeticSftExamples(items: readonly ArithmeticItem[], format: OutputFormat, seed: number, options: ArithmeticAnalysisKind | ArithmeticSftOptions = {}): (SftExample & { prompt: string })[] {
+  const o: ArithmeticSftOptions = typeof options === 'string' ? { analysis: options } : options;
+  const analysis = o.analysis ?? 'sizes', prior = o.confidencePrior ?? 'uniform';
+  if (!ARITHMETIC_ANALYSIS_KINDS.includes(analysis)) throw new Error(`arithmeticSftExamples: analysis must be one of ${ARITHMETIC_ANALYSIS_KINDS.join(', ')}, got "${analysis}"`);
+  if (!SFT_CONFIDENCE_PRIORS.includes(prior)) throw new Error(`arithmeticSftExamples: confidencePrior must be one of ${SFT_CONFIDENCE_PRIORS.join(', ')}, got "${prior}"`);
+  if (prior === 'routed' && (analysis !== 'check' || format !== 'tabc')) throw new Error("arithmeticSftExamples: confidencePrior 'routed' routes q through the check's verdict, so it needs analysis 'check' and the tabc format");
   let s = (seed * 2654435761 + 12345) >>> 0;
   const next = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
-  const q = () => (1 + Math.floor(next() * 9)) / 10;
+  const q = (agrees: boolean) => prior === 'uniform' ? (1 + Math.floor(next() * 9)) / 10
+    : agrees ? (2 * Math.floor(next() * 6)) / 10 : (1 + 2 * Math.floor(next() * 5)) / 10;
   const analysisOf = (it: ArithmeticItem, stated: string) => analysis === 'check' ? arithmeticCheckAnalysis(it, stated) : arithmeticAnalysis(it);
   const out = items.map((it) => ({
     prompt: compactPromptText({ question: it.question }),
-    completion: formatCompletion({ think: `${it.a} ${it.op} ${it.b}`, answer: it.answer, analysis: analysisOf(it, it.answer), confidence: q() }, format),
+    completion: formatCompletion({ think: `${it.a} ${it.op} ${it.b}`, answer: it.answer, analysis: analysisOf(it, it.answer), confidence: q(true) }, format),
   }));
   if (analysis !== 'check' || format !== 'tabc') return out;
   const verdicts = items.map((it, i) => {
     const stated = i % 2 === 0 ? nearMiss(it.answer, i >> 1) : it.answer;
-    const completion = formatCompletion({ think: `${it.a} ${it.op} ${it.b}`, answer: stated, analysis: analysisOf(it, stated), confidence: q() }, format);
+    const completion = formatCompletion({ think: `${it.a} ${it.op} ${it.b}`, answer: stated, analysis: analysisOf(it, stated), confidence: q(stated === it.answer) }, format);
     return { prompt: compactPromptText({ question: it.question }), completion, lossFrom: completion.indexOf('<analysis>') };
   });
   return [...out, ...verdicts];
@@ -136,27 +165,48 @@ export interface MicroOrganism {
   split(name: ArithmeticSplit): ArithmeticItem[];
 }
 
-/** Builds (or reuses, when `dir` already holds config.json) a micro organism: tokenizer + random tiny Llama. */
+/** The file beside config.json that records how a micro organism's tokenizer and model were made. */
+export const MICRO_ORGANISM_RECIPE_FILE = 'glassbox-micro-organism.json';
+
+/**
+ * Builds (or reuses, when `dir` already holds config.json) a micro organism: tokenizer + random tiny Llama.
+ * A reused folder must have been built with the same analysis, digit splitting and shape (recorded in
+ * MICRO_ORGANISM_RECIPE_FILE; a folder without it was built before the record existed, with the default analysis and
+ * BPE digits): anything else would silently train on a tokenizer made for other text, so it throws instead.
+ */
 export async function buildMicroOrganism(opts: MicroOrganismOptions): Promise<MicroOrganism> {
   const seed = opts.seed ?? 0;
   const items = arithmeticTasks({ seed, sizes: { train: 2000, test: 400, 'ood-subtraction': 200, 'ood-3digit': 200, 'ood-multiplication': 200, ...opts.sizes } });
   const split = (name: ArithmeticSplit) => items.filter((i) => i.split === name);
-  if (!fs.existsSync(path.join(opts.dir, 'config.json'))) {
-    const texts = arithmeticSftExamples(items, 'tabc', seed, opts.analysis ?? 'sizes').map((e) => e.prompt + e.completion);
-    const bpe = trainBpe(texts, { vocabSize: opts.vocabSize ?? 384, minFrequency: 2, splitDigits: opts.splitDigits ?? false });
+  const recipe = {
+    analysis: opts.analysis ?? 'sizes', splitDigits: opts.splitDigits ?? false, seed, vocabSize: opts.vocabSize ?? 384, hiddenSize: opts.hiddenSize ?? 128,
+    intermediateSize: opts.intermediateSize ?? 384, layers: opts.layers ?? 4, heads: opts.heads ?? 4, maxPositions: opts.maxPositions ?? 256,
+  };
+  const recipePath = path.join(opts.dir, MICRO_ORGANISM_RECIPE_FILE);
+  if (fs.existsSync(path.join(opts.dir, 'config.json'))) {
+    let built: Record<string, unknown> = { analysis: 'sizes', splitDigits: false };
+    if (fs.existsSync(recipePath)) {
+      try { built = JSON.parse(fs.readFileSync(recipePath, 'utf8')); } catch (e) { throw new Error(`buildMicroOrganism: ${recipePath} is not valid JSON (${(e as Error).message}); delete the folder ${opts.dir} to rebuild it`); }
+    }
+    const differ = (Object.keys(recipe) as (keyof typeof recipe)[]).filter((k) => k in built && built[k] !== recipe[k]);
+    if (differ.length) throw new Error(`buildMicroOrganism: ${opts.dir} holds a micro organism built with ${differ.map((k) => `${k} ${JSON.stringify(built[k])}`).join(', ')}, not ${differ.map((k) => `${k} ${JSON.stringify(recipe[k])}`).join(', ')}; delete the folder to rebuild it, or use another one`);
+  } else {
+    const texts = arithmeticSftExamples(items, 'tabc', seed, recipe.analysis).map((e) => e.prompt + e.completion);
+    const bpe = trainBpe(texts, { vocabSize: recipe.vocabSize, minFrequency: 2, splitDigits: recipe.splitDigits });
     const tmp = `${opts.dir.replace(/\/+$/, '')}.tok-${process.pid}`;
     await writeTokenizer(tmp, bpe);
     const eos = 0, pad = 1;
     const model = createModel({
-      model_type: 'llama', vocab_size: bpe.tokens.length, hidden_size: opts.hiddenSize ?? 128, intermediate_size: opts.intermediateSize ?? 384,
-      num_hidden_layers: opts.layers ?? 4, num_attention_heads: opts.heads ?? 4, num_key_value_heads: opts.heads ?? 4,
-      max_position_embeddings: opts.maxPositions ?? 256, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: true,
+      model_type: 'llama', vocab_size: bpe.tokens.length, hidden_size: recipe.hiddenSize, intermediate_size: recipe.intermediateSize,
+      num_hidden_layers: recipe.layers, num_attention_heads: recipe.heads, num_key_value_heads: recipe.heads,
+      max_position_embeddings: recipe.maxPositions, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: true,
       hidden_act: 'silu', bos_token_id: eos, eos_token_id: eos, pad_token_id: pad,
     }, { seed, std: 0.02 });
     model.dir = tmp;
     saveModel(model, opts.dir, { overwrite: true });
     model.dispose();
     fs.rmSync(tmp, { recursive: true, force: true });
+    fs.writeFileSync(recipePath, JSON.stringify(recipe, null, 1) + '\n');
   }
   return { dir: opts.dir, model: loadModel(opts.dir), items, split };
 }

@@ -16,7 +16,7 @@ import { renderCalibrationReport, escapeHtml, type ReportSection } from './repor
 import { trainSft } from './sft.js';
 import { trainGrpo, encodePrompt, type GrpoItem, type GrpoStepLog, type CollapseState } from './grpo.js';
 import type { AdvantageScaling, GrpoLossType } from './grpo-loss.js';
-import { arithmeticGrpoItems, arithmeticSftExamples, buildMicroOrganism, splitSftRl, ARITHMETIC_MAX_NEW_TOKENS, type ArithmeticAnalysisKind } from './grpo-organism.js';
+import { arithmeticGrpoItems, arithmeticSftExamples, buildMicroOrganism, splitSftRl, ARITHMETIC_MAX_NEW_TOKENS, type ArithmeticAnalysisKind, type SftConfidencePrior } from './grpo-organism.js';
 import { buildBaseOrganism } from '../organisms/base.js';
 
 export type Arm = 'base' | 'rlvr' | 'rlcr';
@@ -24,20 +24,36 @@ export const OOD_SPLITS: readonly ArithmeticSplit[] = ['ood-subtraction', 'ood-3
 export const VOTE_NS = [1, 2, 4, 8, 16] as const;
 
 /**
+ * The settings that go with each analysis cue, used where the caller sets nothing. 'sizes' (chosen on seeds 0 and 1):
+ * a 1,500-step SFT with q drawn uniformly. 'check': its longer completions need a 3,000-step SFT before the verdict is
+ * honest, and q is drawn 'routed' through the verdict (SftConfidencePrior), without which RLCR's q never read it.
+ */
+export const ANALYSIS_RECIPES: Record<ArithmeticAnalysisKind, { steps: number; sftSteps: number; confidencePrior: SftConfidencePrior }> = {
+  sizes: { steps: 600, sftSteps: 1500, confidencePrior: 'uniform' },
+  check: { steps: 450, sftSteps: 3000, confidencePrior: 'routed' },
+};
+
+/**
  * The recipe's defaults (`glassbox calibrate replicate`), chosen on the micro task organism: β and steps on seed 0, the rest on seeds 0 and 1.
  * One departure from the paper (β = 0): a KL penalty β = 0.05 to the SFT policy. Without it the organism's
  * confidence distribution collapses onto one digit per difficulty level (q 0.6 on one-digit sums it gets 98%
  * right, 0.3 on two-digit sums it gets 10% right) long before it reaches the calibrated values, and then no
  * group has a spread of q left to learn from; bigger groups (16×16, 8×32) and temperature 1.0 stopped at the
- * same values. Both RL arms use the same β.
+ * same values. Both RL arms use the same β. `steps`, `sftSteps` and `confidencePrior` are those of the default
+ * analysis cue; another cue brings its own (ANALYSIS_RECIPES, replicateDefaults).
  */
 export const REPLICATE_DEFAULTS = {
-  seeds: [0, 1, 2], steps: 600, sftSteps: 1500, sftExamples: 2000, rlPrompts: 2000, groupSize: 8, promptsPerStep: 8,
+  seeds: [0, 1, 2], ...ANALYSIS_RECIPES.sizes, sftExamples: 2000, rlPrompts: 2000, groupSize: 8, promptsPerStep: 8,
   temperature: 0.7, lr: 1e-4, sftLr: 3e-3, beta: 0.05, scaleRewards: 'none' as AdvantageScaling, analysis: 'sizes' as ArithmeticAnalysisKind,
   sizes: { evalInDomain: 300, evalOod: 150, votingProblems: 300 },
 };
 /** `glassbox demo`: the same recipe on one seed (about 10 minutes on 2 quiet cores). */
 export const DEMO_DEFAULTS = { ...REPLICATE_DEFAULTS, seeds: [0] };
+
+/** A recipe's defaults with another analysis cue: its steps, SFT steps and q prior replace those of `base`. */
+export function replicateDefaults(analysis: ArithmeticAnalysisKind, base: typeof REPLICATE_DEFAULTS = REPLICATE_DEFAULTS): typeof REPLICATE_DEFAULTS {
+  return { ...base, analysis, ...(analysis === base.analysis ? {} : ANALYSIS_RECIPES[analysis]) };
+}
 
 export interface ReplicateSizes {
   /** In-domain test items evaluated (default 300). */
@@ -55,9 +71,9 @@ export interface ReplicateOptions {
    * (~5.8M parameters, ~14 min to build on 2 cores) or 'small'. Ignored when baseDir is given. */
   organism?: 'tiny' | 'small';
   outDir: string;
-  /** GRPO steps per arm (default 600). */
+  /** GRPO steps per arm (default: the analysis cue's, ANALYSIS_RECIPES). */
   steps?: number;
-  /** SFT warm-up steps (default 1500). */
+  /** SFT warm-up steps (default: the analysis cue's). */
   sftSteps?: number;
   /** Distinct problems the SFT warm-up sees (default 2000). GRPO prompts are drawn disjoint from them. */
   sftExamples?: number;
@@ -78,6 +94,8 @@ export interface ReplicateOptions {
   /** What the organism's `<analysis>` holds (default 'sizes': the operand sizes, a cue per problem; 'check': the sum
    * redone after the answer, compared digit by digit, and a verdict, a cue per sample). See ArithmeticAnalysisKind. */
   analysis?: ArithmeticAnalysisKind;
+  /** How the SFT draws q (default: the analysis cue's recipe, ANALYSIS_RECIPES). */
+  confidencePrior?: SftConfidencePrior;
   /** GRPO loss type (default 'bnpo', the paper's). */
   lossType?: GrpoLossType;
   store?: RunStore;
@@ -180,12 +198,14 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
   const log = opts.onProgress ?? (() => {});
   const D = REPLICATE_DEFAULTS;
   const seeds = opts.seeds ?? D.seeds;
-  const steps = opts.steps ?? D.steps, sftSteps = opts.sftSteps ?? D.sftSteps;
+  const analysis = opts.analysis ?? D.analysis, maxNew = opts.maxNewTokens ?? ARITHMETIC_MAX_NEW_TOKENS[analysis];
+  const recipe = ANALYSIS_RECIPES[analysis];
+  if (!recipe) throw new Error(`replicate: analysis must be one of ${Object.keys(ANALYSIS_RECIPES).join(', ')}, got "${analysis}"`);
+  const steps = opts.steps ?? recipe.steps, sftSteps = opts.sftSteps ?? recipe.sftSteps, confidencePrior = opts.confidencePrior ?? recipe.confidencePrior;
   const sizes = { ...D.sizes, ...opts.sizes };
   const G = opts.groupSize ?? D.groupSize, P = opts.promptsPerStep ?? D.promptsPerStep, temperature = opts.temperature ?? D.temperature;
-  const analysis = opts.analysis ?? D.analysis, maxNew = opts.maxNewTokens ?? ARITHMETIC_MAX_NEW_TOKENS[analysis];
   const config = {
-    baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew, analysis,
+    baseDir: opts.baseDir ?? null, organism: opts.organism ?? (opts.baseDir ? null : 'micro-task'), steps, sftSteps, seeds, sizes, groupSize: G, promptsPerStep: P, temperature, maxNewTokens: maxNew, analysis, confidencePrior,
     lr: opts.lr ?? D.lr, sftLr: opts.sftLr ?? D.sftLr, beta: opts.beta ?? D.beta, scaleRewards: opts.scaleRewards ?? D.scaleRewards, lossType: opts.lossType ?? 'bnpo', sftExamples: opts.sftExamples ?? D.sftExamples, rlPrompts: opts.rlPrompts ?? D.rlPrompts,
   };
   fs.mkdirSync(opts.outDir, { recursive: true });
@@ -204,13 +224,10 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
         baseDir = built.dir;
       }
       if (!baseDir) {
-        // the check's digit-by-digit comparison needs one digit per token (as Llama's and Qwen's tokenizers write
-        // numbers): with BPE's multi-digit tokens the SFT'd model never learned it. Its own folder, so neither base is
-        // ever reused for the other.
-        const check = analysis === 'check';
-        baseDir = path.join(opts.outDir, check ? 'base-check' : 'base');
+        // each cue's organism has its own folder (its tokenizer is trained on its text), so neither is reused for the other
+        baseDir = path.join(opts.outDir, analysis === 'sizes' ? 'base' : `base-${analysis}`);
         if (!fs.existsSync(path.join(baseDir, 'config.json'))) log('building the micro organism (tokenizer + tiny Llama)…');
-        (await buildMicroOrganism({ dir: baseDir, seed: 0, analysis, splitDigits: check })).model.dispose();
+        (await buildMicroOrganism({ dir: baseDir, seed: 0, analysis })).model.dispose();
       }
       const data = arithmeticTasks({ seed: 1000 + seed, sizes: { train: config.sftExamples + config.rlPrompts, test: sizes.evalInDomain, 'ood-subtraction': sizes.evalOod, 'ood-3digit': sizes.evalOod, 'ood-multiplication': sizes.evalOod } });
       const split = (s: ArithmeticSplit) => data.filter((d) => d.split === s);
@@ -219,7 +236,7 @@ export async function replicate(opts: ReplicateOptions): Promise<ReplicateResult
       const model = loadModel(baseDir);
       log(`seed ${seed}: SFT warm-up, ${sftSteps} steps on ${trainSets.sft.length} problems; GRPO prompts: ${trainSets.rl.length} problems disjoint from them (one-digit sums excepted)`);
       await trainSft({
-        model, examples: arithmeticSftExamples(trainSets.sft, 'tabc', seed, analysis), steps: sftSteps, batchSize: 32, lr: config.sftLr, seed, store: opts.store, runName: `sft seed ${seed}`,
+        model, examples: arithmeticSftExamples(trainSets.sft, 'tabc', seed, { analysis, confidencePrior }), steps: sftSteps, batchSize: 32, lr: config.sftLr, seed, store: opts.store, runName: `sft seed ${seed}`,
         onStep: (i) => { if (i.step % 50 === 0 || i.step === sftSteps) log(`seed ${seed}: SFT step ${i.step}/${sftSteps} loss ${i.loss.toFixed(3)}`); },
       });
       const sftParams = new Map([...model.params].map(([n, p]) => [n, Float32Array.from(p.toFlat() as Float32Array)]));
@@ -346,7 +363,7 @@ export function renderReplicationReport(s: ReplicationSummary): string {
   }];
   const html = renderCalibrationReport({
     title: 'RLCR replication on a glassbox organism: SFT base vs RLVR vs RLCR',
-    meta: { seeds: s.seeds.join(', '), 'GRPO steps per arm': String(s.config.steps), 'SFT steps': String(s.config.sftSteps), group: `${s.config.promptsPerStep} prompts × ${s.config.groupSize}`, temperature: String(s.config.temperature), 'KL weight β': `${s.config.beta ?? 0} (paper: 0)`, 'analysis cue': String(s.config.analysis ?? 'sizes'), evaluation: 'greedy, lenient parser, exact match; CIs: bootstrap over pooled seeds', elapsed: `${s.elapsedS.toFixed(0)} s` },
+    meta: { seeds: s.seeds.join(', '), 'GRPO steps per arm': String(s.config.steps), 'SFT steps': String(s.config.sftSteps), group: `${s.config.promptsPerStep} prompts × ${s.config.groupSize}`, temperature: String(s.config.temperature), 'KL weight β': `${s.config.beta ?? 0} (paper: 0)`, 'analysis cue': String(s.config.analysis ?? 'sizes'), 'SFT q prior': String(s.config.confidencePrior ?? 'uniform'), evaluation: 'greedy, lenient parser, exact match; CIs: bootstrap over pooled seeds', elapsed: `${s.elapsedS.toFixed(0)} s` },
     sections, curves, generatedAt: new Date().toISOString(),
   });
   const f = (x: number | null, d = 3) => (x === null ? '–' : x.toFixed(d));

@@ -57,5 +57,10 @@ test('bad flags fail loudly with the flag name', async () => {
   await assert.rejects(spec('calibrate replicate').run({ seeds: 'a,b' }, [], ctx()), /--seeds/);
   await assert.rejects(spec('calibrate replicate').run({ analysis: 'verdict' }, [], ctx()), /--analysis must be one of/);
   await assert.rejects(spec('calibrate sft').run({ analysis: 'vibes' }, [dir], ctx()), /--analysis must be one of/);
-  await assert.rejects(spec('calibrate sft').run({ data: path.join(tmp, 'x.jsonl'), analysis: 'check' }, [dir], ctx()), /--analysis applies to --data arithmetic only/);
+  await assert.rejects(spec('calibrate sft').run({ data: path.join(tmp, 'x.jsonl'), analysis: 'check' }, [dir], ctx()), /--analysis and --confidence-prior apply to --data arithmetic only/);
+  await assert.rejects(spec('calibrate sft').run({ data: path.join(tmp, 'x.jsonl'), 'confidence-prior': 'routed' }, [dir], ctx()), /apply to --data arithmetic only/);
+  await assert.rejects(spec('calibrate sft').run({ 'confidence-prior': 'routed' }, [dir], ctx()), /--confidence-prior routed .* needs --analysis check/);
+  await assert.rejects(spec('calibrate sft').run({ analysis: 'check', 'confidence-prior': 'peaked' }, [dir], ctx()), /--confidence-prior must be one of/);
+  await assert.rejects(spec('calibrate replicate').run({ 'confidence-prior': 'routed' }, [], ctx()), /needs --analysis check/);
+  await assert.rejects(spec('demo').run({ analysis: 'check', 'confidence-prior': 'peaked' }, [], ctx()), /--confidence-prior must be one of/);
 });

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadModel } from '../../src/models/index.js';
 import { computeMetrics } from '../../src/calibrate/metrics.js';
-import { replicate, judgeBars, renderReplicationReport, byDifficulty, PAPER_TABLE, type EvalRecord, type Arm, type ArmResult, type ReplicationSummary } from '../../src/calibrate/replicate.js';
+import { replicate, replicateDefaults, judgeBars, renderReplicationReport, byDifficulty, PAPER_TABLE, ANALYSIS_RECIPES, REPLICATE_DEFAULTS, DEMO_DEFAULTS, type EvalRecord, type Arm, type ArmResult, type ReplicationSummary } from '../../src/calibrate/replicate.js';
 import type { ScalingPoint } from '../../src/calibrate/scaling.js';
 import { splitSftRl } from '../../src/calibrate/grpo-organism.js';
 import { arithmeticTasks } from '../../src/data/index.js';
@@ -102,16 +102,27 @@ test('the report shows the per-level table when levels are given', () => {
   assert.match(html, /level 3<\/td><td>10\.0% \/ 0\.15 \(n 10\)/);
 });
 
-test("replicate end to end at toy size with the 'check' analysis: its own digit-token base, the longer budget, a report", async () => {
+test("replicate end to end at toy size with the 'check' analysis: its own base, the check's numbers one digit per token, the longer budget, the routed q prior, a report", async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gb-rep-check-'));
   try {
     const res = await replicate({ outDir: out, analysis: 'check', seeds: [0], steps: 1, sftSteps: 2, sftExamples: 40, rlPrompts: 40, groupSize: 2, promptsPerStep: 2, sizes: { evalInDomain: 3, evalOod: 2, votingProblems: 1 } });
     assert.equal(res.summary.config.analysis, 'check');
     assert.equal(res.summary.config.maxNewTokens, 96);
+    assert.equal(res.summary.config.confidencePrior, 'routed');
     assert.ok(fs.existsSync(path.join(out, 'base-check', 'tokenizer.json')) && !fs.existsSync(path.join(out, 'base')), 'the check base has its own folder');
     const tok = loadModel(path.join(out, 'base-check')).tokenizer!;
-    for (const id of tok.encode('gives 149, stated 148', { addSpecialTokens: false })) assert.ok((tok.decode([id]).match(/[0-9]/g) ?? []).length <= 1, 'one digit per token');
+    for (const id of tok.encode('gives 1 4 9, stated 1 4 8, same 1 1 0', { addSpecialTokens: false })) assert.ok((tok.decode([id]).match(/[0-9]/g) ?? []).length <= 1, 'one digit per token in the check');
     assert.equal(res.summary.bars.length, 6);
     assert.match(fs.readFileSync(res.reportPath, 'utf8'), /analysis cue<\/th><td>check/);
+    assert.match(fs.readFileSync(res.reportPath, 'utf8'), /SFT q prior<\/th><td>routed/);
   } finally { fs.rmSync(out, { recursive: true, force: true }); }
+});
+
+test('replicateDefaults: each analysis cue brings its own steps, SFT steps and q prior; the rest is the base recipe', () => {
+  assert.deepEqual(replicateDefaults('sizes'), REPLICATE_DEFAULTS);
+  const check = replicateDefaults('check');
+  assert.deepEqual({ steps: check.steps, sftSteps: check.sftSteps, confidencePrior: check.confidencePrior, analysis: check.analysis }, { ...ANALYSIS_RECIPES.check, analysis: 'check' });
+  assert.equal(check.confidencePrior, 'routed');
+  assert.deepEqual({ ...check, steps: 0, sftSteps: 0, confidencePrior: 0, analysis: 0 }, { ...REPLICATE_DEFAULTS, steps: 0, sftSteps: 0, confidencePrior: 0, analysis: 0 });
+  assert.deepEqual(replicateDefaults('check', DEMO_DEFAULTS).seeds, DEMO_DEFAULTS.seeds, 'the demo keeps its one seed');
 });

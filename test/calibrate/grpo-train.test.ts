@@ -1,7 +1,8 @@
 // GRPO trainer end to end on a tiny random organism: 3 steps where the policy emits garbage, so every reward is
 // the malformed penalty — rewards stay finite, advantages are zero, logs carry the monitors; a custom reward
 // that throws or returns NaN is replaced by the penalty; a run store gets the steps and the summary; and a
-// run resumed from a checkpoint continues on exactly the uninterrupted curve.
+// run resumed from a checkpoint continues on exactly the uninterrupted curve; a built micro organism is reused only
+// when it was built the same way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -10,7 +11,7 @@ import * as path from 'node:path';
 import { loadModel } from '../../src/models/index.js';
 import { openStore } from '../../src/runs/index.js';
 import { trainGrpo, isConfidenceCollapsed, promptIndicesForStep, type GrpoStepLog } from '../../src/calibrate/grpo.js';
-import { buildMicroOrganism, arithmeticGrpoItems, formatCompletion } from '../../src/calibrate/grpo-organism.js';
+import { buildMicroOrganism, arithmeticGrpoItems, formatCompletion, MICRO_ORGANISM_RECIPE_FILE } from '../../src/calibrate/grpo-organism.js';
 
 let tmp = '';
 let dir = '';
@@ -231,4 +232,23 @@ test('beta (the KL weight) must be finite and ≥ 0: a negative or NaN beta is r
     await assert.rejects(() => trainGrpo({ ...base(), model, steps: 1, reward: 'rlcr', beta }), /beta \(the KL weight\) must be a finite number ≥ 0/);
   }
   model.dispose();
+});
+
+test('buildMicroOrganism reuses a folder only when it was built the same way, and says what differs', async () => {
+  const same = { dir, seed: 3, hiddenSize: 32, layers: 2, heads: 2, intermediateSize: 64, vocabSize: 300, sizes: { train: 200, test: 20, 'ood-subtraction': 5, 'ood-3digit': 5, 'ood-multiplication': 5 } };
+  const recipe = JSON.parse(fs.readFileSync(path.join(dir, MICRO_ORGANISM_RECIPE_FILE), 'utf8'));
+  assert.deepEqual({ analysis: recipe.analysis, splitDigits: recipe.splitDigits, layers: recipe.layers }, { analysis: 'sizes', splitDigits: false, layers: 2 });
+  const config = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
+  (await buildMicroOrganism(same)).model.dispose();
+  assert.equal(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'), config, 'reused, not rebuilt');
+  await assert.rejects(buildMicroOrganism({ ...same, analysis: 'check' }), /built with analysis "sizes", not analysis "check"; delete the folder/);
+  await assert.rejects(buildMicroOrganism({ ...same, layers: 3, splitDigits: true }), /splitDigits false, layers 2, not splitDigits true, layers 3/);
+  // a folder from before the record: taken as the default analysis with BPE digits
+  const old = path.join(tmp, 'old');
+  fs.cpSync(dir, old, { recursive: true });
+  fs.rmSync(path.join(old, MICRO_ORGANISM_RECIPE_FILE));
+  (await buildMicroOrganism({ ...same, dir: old })).model.dispose();
+  await assert.rejects(buildMicroOrganism({ ...same, dir: old, analysis: 'check' }), /analysis "sizes", not analysis "check"/);
+  fs.writeFileSync(path.join(old, MICRO_ORGANISM_RECIPE_FILE), '{"analysis": ');
+  await assert.rejects(buildMicroOrganism({ ...same, dir: old }), /glassbox-micro-organism\.json is not valid JSON/);
 });

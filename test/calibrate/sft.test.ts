@@ -99,9 +99,9 @@ test("arithmeticSftExamples 'check': honest verdicts, half the judged answers wr
     const stated = /<answer>(.*?)<\/answer>/.exec(e.completion)![1];
     const right = stated === org[i].answer;
     if (!right) wrong++;
-    const t = org[i].answer.padStart(3, '0'), st = stated.padStart(3, '0');
-    const marks = t.length === st.length ? [...t].map((d, k) => (d === st[k] ? 1 : 0)).join('') : '0'.repeat(t.length);
-    assert.ok(e.completion.includes(`gives ${t}, stated ${st}, same ${marks}, ${right ? 'agrees' : 'differs'}</analysis>`), e.completion);
+    const t = [...org[i].answer.padStart(3, '0')], st = [...stated.padStart(3, '0')];
+    const marks = t.length === st.length ? t.map((d, k) => (d === st[k] ? 1 : 0)).join(' ') : t.map(() => 0).join(' ');
+    assert.ok(e.completion.includes(`gives ${t.join(' ')}, stated ${st.join(' ')}, same ${marks}, ${right ? 'agrees' : 'differs'}</analysis>`), e.completion);
     assert.equal(marks.includes('0'), !right);
     assert.equal(e.lossFrom, e.completion.indexOf('<analysis>'));
   });
@@ -110,8 +110,31 @@ test("arithmeticSftExamples 'check': honest verdicts, half the judged answers wr
   assert.doesNotMatch(arithmeticSftExamples(org, 'tabc', 3)[0].completion, /check/, "the default 'sizes' analysis has no check");
 });
 
+test("arithmeticSftExamples confidencePrior 'routed': even tenths after agrees, odd after differs, both with mean ½; 'uniform' unchanged", () => {
+  const org = arithmeticTasks({ seed: 5, sizes: { train: 400, test: 1 } }).filter((i) => i.split === 'train');
+  const qOf = (c: string) => Number(/<confidence>([\d.]+)<\/confidence>/.exec(c)![1]);
+  const routed = arithmeticSftExamples(org, 'tabc', 5, { analysis: 'check', confidencePrior: 'routed' });
+  const byVerdict: Record<'agrees' | 'differs', number[]> = { agrees: [], differs: [] };
+  for (const e of routed) byVerdict[/, agrees<\/analysis>/.test(e.completion) ? 'agrees' : 'differs'].push(qOf(e.completion));
+  const tenths = (xs: number[]) => new Set(xs.map((x) => Math.round(x * 10)));
+  assert.deepEqual([...tenths(byVerdict.agrees)].sort((a, b) => a - b), [0, 2, 4, 6, 8, 10]);
+  assert.deepEqual([...tenths(byVerdict.differs)].sort((a, b) => a - b), [1, 3, 5, 7, 9]);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert.ok(Math.abs(mean(byVerdict.agrees) - 0.5) < 0.05 && Math.abs(mean(byVerdict.differs) - 0.5) < 0.06, `means ${mean(byVerdict.agrees)} / ${mean(byVerdict.differs)}`);
+  assert.ok(routed.some((e) => e.completion.endsWith('<confidence>1.0</confidence>')) && routed.some((e) => e.completion.endsWith('<confidence>0.0</confidence>')));
+  // the texts apart from q are those of the uniform prior, and the uniform prior is what the positional form gives
+  const uniform = arithmeticSftExamples(org, 'tabc', 5, { analysis: 'check' });
+  assert.deepEqual(uniform, arithmeticSftExamples(org, 'tabc', 5, 'check'));
+  const strip = (c: string) => c.replace(/<confidence>.*<\/confidence>/, '');
+  assert.deepEqual(routed.map((e) => strip(e.completion)), uniform.map((e) => strip(e.completion)));
+  assert.ok(uniform.every((e) => { const q = qOf(e.completion); return q >= 0.1 && q <= 0.9; }));
+  assert.throws(() => arithmeticSftExamples(org, 'tabc', 5, { confidencePrior: 'routed' }), /needs analysis 'check'/);
+  assert.throws(() => arithmeticSftExamples(org, 'tabc', 5, { analysis: 'check', confidencePrior: 'verdict' as never }), /confidencePrior must be one of uniform, routed/);
+});
+
 test('arithmeticCheckAnalysis writes the column working, both numbers padded, the digit marks and the verdict', () => {
-  assert.equal(arithmeticCheckAnalysis({ a: 32, op: '+', b: 59, answer: '91' }, '82'), 'two-digit and two-digit sum; check 2+9=11 carry 1, 3+5+1=9 gives 091, stated 082, same 100, differs');
-  assert.equal(arithmeticCheckAnalysis({ a: 48, op: '+', b: 54, answer: '102' }, ' 102 '), 'two-digit and two-digit sum; check 8+4=12 carry 1, 4+5+1=10 gives 102, stated 102, same 111, agrees');
-  assert.equal(arithmeticCheckAnalysis({ a: 3, op: '+', b: 4, answer: '7' }, '1007'), 'one-digit and one-digit sum; check 3+4=7 gives 007, stated 1007, same 000, differs');
+  assert.equal(arithmeticCheckAnalysis({ a: 32, op: '+', b: 59, answer: '91' }, '82'), 'two-digit and two-digit sum; check 2+9=11 carry 1, 3+5+1=9 gives 0 9 1, stated 0 8 2, same 1 0 0, differs');
+  assert.equal(arithmeticCheckAnalysis({ a: 48, op: '+', b: 54, answer: '102' }, ' 102 '), 'two-digit and two-digit sum; check 8+4=12 carry 1, 4+5+1=10 gives 1 0 2, stated 1 0 2, same 1 1 1, agrees');
+  assert.equal(arithmeticCheckAnalysis({ a: 3, op: '+', b: 4, answer: '7' }, '1007'), 'one-digit and one-digit sum; check 3+4=7 gives 0 0 7, stated 1 0 0 7, same 0 0 0, differs');
+  assert.equal(arithmeticCheckAnalysis({ a: 3, op: '+', b: 4, answer: '7' }, 'x7'), 'one-digit and one-digit sum; check 3+4=7 gives 0 0 7, stated x7, same 0 0 0, differs', 'a stated answer that is not a number is copied as it is');
 });

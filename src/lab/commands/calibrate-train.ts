@@ -15,8 +15,8 @@ import { REWARD_KINDS, type RewardKind } from '../../calibrate/rewards.js';
 import { trainGrpo, type GrpoItem, type PromptStyle } from '../../calibrate/grpo.js';
 import { ADVANTAGE_SCALINGS, GRPO_LOSS_TYPES, type AdvantageScaling, type GrpoLossType } from '../../calibrate/grpo-loss.js';
 import { trainSft, type SftExample } from '../../calibrate/sft.js';
-import { arithmeticGrpoItems, arithmeticSftExamples, ARITHMETIC_ANALYSIS_KINDS, type ArithmeticAnalysisKind } from '../../calibrate/grpo-organism.js';
-import { replicate, REPLICATE_DEFAULTS, DEMO_DEFAULTS } from '../../calibrate/replicate.js';
+import { arithmeticGrpoItems, arithmeticSftExamples, ARITHMETIC_ANALYSIS_KINDS, SFT_CONFIDENCE_PRIORS, type ArithmeticAnalysisKind, type SftConfidencePrior } from '../../calibrate/grpo-organism.js';
+import { replicate, replicateDefaults, REPLICATE_DEFAULTS, DEMO_DEFAULTS } from '../../calibrate/replicate.js';
 import type { ScheduleShape } from '../../nn/index.js';
 
 type Opts = Record<string, unknown>;
@@ -155,6 +155,7 @@ export const calibrateSft: CommandSpec = {
   options: {
     data: { type: 'string', description: "JSONL {prompt, completion} per line, or 'arithmetic' (tabc examples of graded addition; default)" },
     analysis: { type: 'string', description: "with --data arithmetic: sizes (default; the operand sizes) or check (the sum redone after the answer, with a verdict; GRPO on it then needs --max-new-tokens 96)" },
+    'confidence-prior': { type: 'string', description: "with --data arithmetic: how q is drawn, uniform (default) or routed (even tenths after 'agrees', odd after 'differs'; needs --analysis check)" },
     steps: { type: 'number', description: 'optimizer steps (default: one epoch)' },
     'batch-size': { type: 'number', description: 'sequences per step (default 32)' },
     lr: { type: 'number', description: 'learning rate (default 3e-3)' },
@@ -172,8 +173,12 @@ export const calibrateSft: CommandSpec = {
     const seed = int(opts, 'seed', 0, 0);
     const data = String(opts.data ?? 'arithmetic');
     let examples: SftExample[];
-    if (data === 'arithmetic') examples = arithmeticSftExamples(arithmeticTasks({ seed }).filter((i) => i.split === 'train'), 'tabc', seed, oneOf<ArithmeticAnalysisKind>(opts, 'analysis', ARITHMETIC_ANALYSIS_KINDS, 'sizes'));
-    else if (opts.analysis !== undefined) throw new UserError('--analysis applies to --data arithmetic only');
+    if (data === 'arithmetic') {
+      const analysis = oneOf<ArithmeticAnalysisKind>(opts, 'analysis', ARITHMETIC_ANALYSIS_KINDS, 'sizes');
+      const confidencePrior = oneOf<SftConfidencePrior>(opts, 'confidence-prior', SFT_CONFIDENCE_PRIORS, 'uniform');
+      if (confidencePrior === 'routed' && analysis !== 'check') throw new UserError('--confidence-prior routed routes q through the check\'s verdict: it needs --analysis check');
+      examples = arithmeticSftExamples(arithmeticTasks({ seed }).filter((i) => i.split === 'train'), 'tabc', seed, { analysis, confidencePrior });
+    } else if (opts.analysis !== undefined || opts['confidence-prior'] !== undefined) throw new UserError('--analysis and --confidence-prior apply to --data arithmetic only');
     else {
       if (!fs.existsSync(data)) throw new UserError(`--data ${data}: no such file`);
       examples = fs.readFileSync(data, 'utf8').split('\n').filter((l) => l.trim()).map((line, i) => {
@@ -217,16 +222,20 @@ const replicateOptions = {
   temperature: { type: 'number', description: 'sampling temperature for GRPO groups and voting (default 0.7, the paper)' },
   'scale-rewards': { type: 'string', description: "advantage scaling: none (default, the paper's), group or batch std (group collapsed RLCR's q to 0 in our runs)" },
   'sft-examples': { type: 'number', description: 'distinct problems in the SFT warm-up; GRPO prompts are drawn disjoint from them (default 2000)' },
-  analysis: { type: 'string', description: "what <analysis> holds: sizes (default; the operand sizes, a cue per problem) or check (the sum redone after the answer, compared digit by digit, and a verdict: a cue per sample; experimental, see docs/replicate.md)" },
+  analysis: { type: 'string', description: "what <analysis> holds: sizes (default; the operand sizes, a cue per problem) or check (the sum redone after the answer, compared digit by digit, and a verdict: a cue per sample; experimental, see docs/replicate.md). Each brings its own --steps, --sft-steps and --confidence-prior defaults" },
+  'confidence-prior': { type: 'string', description: "how the SFT draws q: uniform (sizes' default) or routed (check's default: even tenths after 'agrees', odd after 'differs'; needs --analysis check)" },
   'eval-in-domain': { type: 'number', description: 'held-out in-domain items' },
   'eval-ood': { type: 'number', description: 'items per OOD split' },
   'voting-problems': { type: 'number', description: 'problems for the voting curves (16 samples each)' },
   config: commonOptions.config,
 } as const;
 
-async function runReplicate(raw: Opts, ctx: CommandContext, defaults: typeof REPLICATE_DEFAULTS, outName: string): Promise<number> {
-  const d = { ...defaults, seeds: defaults.seeds.join(','), evalInDomain: defaults.sizes.evalInDomain, evalOod: defaults.sizes.evalOod, voting: defaults.sizes.votingProblems, outName, section: 'replicate' as const };
-  const opts = await withConfig(raw, d.section);
+async function runReplicate(raw: Opts, ctx: CommandContext, base: typeof REPLICATE_DEFAULTS, outName: string): Promise<number> {
+  const opts = await withConfig(raw, 'replicate');
+  const analysis = oneOf<ArithmeticAnalysisKind>(opts, 'analysis', ARITHMETIC_ANALYSIS_KINDS, base.analysis);
+  const defaults = replicateDefaults(analysis, base);
+  if (opts['confidence-prior'] === 'routed' && analysis !== 'check') throw new UserError('--confidence-prior routed routes q through the check\'s verdict: it needs --analysis check');
+  const d = { ...defaults, seeds: defaults.seeds.join(','), evalInDomain: defaults.sizes.evalInDomain, evalOod: defaults.sizes.evalOod, voting: defaults.sizes.votingProblems, outName };
   const json = !!opts.json;
   const out = String(opts.out ?? path.join(defaultHome(ctx.env), d.outName));
   const seeds = String(opts.seeds ?? d.seeds).split(',').map((s) => Number(s.trim()));
@@ -240,7 +249,7 @@ async function runReplicate(raw: Opts, ctx: CommandContext, defaults: typeof REP
       baseDir: opts.base as string | undefined, organism: opts.organism === undefined ? undefined : oneOf(opts, 'organism', ['tiny', 'small'] as const, 'tiny'), outDir: out, steps: int(opts, 'steps', d.steps), sftSteps: int(opts, 'sft-steps', d.sftSteps), seeds,
       groupSize: int(opts, 'group-size', d.groupSize, 2), promptsPerStep: int(opts, 'prompts-per-step', d.promptsPerStep), lr: num(opts, 'lr', d.lr), beta: num(opts, 'beta', d.beta),
       temperature: num(opts, 'temperature', d.temperature), scaleRewards: oneOf<AdvantageScaling>(opts, 'scale-rewards', ADVANTAGE_SCALINGS, d.scaleRewards), sftExamples: int(opts, 'sft-examples', d.sftExamples),
-      analysis: oneOf<ArithmeticAnalysisKind>(opts, 'analysis', ARITHMETIC_ANALYSIS_KINDS, d.analysis),
+      analysis, confidencePrior: oneOf<SftConfidencePrior>(opts, 'confidence-prior', SFT_CONFIDENCE_PRIORS, d.confidencePrior),
       sizes: { evalInDomain: int(opts, 'eval-in-domain', d.evalInDomain), evalOod: int(opts, 'eval-ood', d.evalOod), votingProblems: int(opts, 'voting-problems', d.voting) },
       store, onProgress: (m) => say(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`),
     });
