@@ -24,31 +24,33 @@ export const OOD_SPLITS: readonly ArithmeticSplit[] = ['ood-subtraction', 'ood-3
 export const VOTE_NS = [1, 2, 4, 8, 16] as const;
 
 /**
- * The settings that go with each analysis cue, used where the caller sets nothing. 'sizes' (chosen on seeds 0 and 1):
- * a 1,500-step SFT with q drawn uniformly. 'check': its longer completions need a 3,000-step SFT before the verdict is
- * honest, and q is drawn 'routed' through the verdict (SftConfidencePrior), without which RLCR's q never read it.
+ * The settings that go with each analysis cue, used where the caller sets nothing. 'check' (the default; chosen on
+ * seed 0): its longer completions need a 3,000-step SFT before the verdict is honest, and q is drawn 'routed' through
+ * the verdict (SftConfidencePrior), without which RLCR's q never read it. 'sizes' (chosen on seeds 0 and 1): a
+ * 1,500-step SFT with q drawn uniformly.
  */
 export const ANALYSIS_RECIPES: Record<ArithmeticAnalysisKind, { steps: number; sftSteps: number; confidencePrior: SftConfidencePrior }> = {
-  sizes: { steps: 600, sftSteps: 1500, confidencePrior: 'uniform' },
   check: { steps: 450, sftSteps: 3000, confidencePrior: 'routed' },
+  sizes: { steps: 600, sftSteps: 1500, confidencePrior: 'uniform' },
 };
 
 /**
- * The recipe's defaults (`glassbox calibrate replicate`), chosen on the micro task organism: β and steps on seed 0, the rest on seeds 0 and 1.
+ * The recipe's defaults (`glassbox calibrate replicate`), chosen on the micro task organism.
  * One departure from the paper (β = 0): a KL penalty β = 0.05 to the SFT policy. Without it the organism's
- * confidence distribution collapses onto one digit per difficulty level (q 0.6 on one-digit sums it gets 98%
- * right, 0.3 on two-digit sums it gets 10% right) long before it reaches the calibrated values, and then no
- * group has a spread of q left to learn from; bigger groups (16×16, 8×32) and temperature 1.0 stopped at the
- * same values. Both RL arms use the same β. `steps`, `sftSteps` and `confidencePrior` are those of the default
- * analysis cue; another cue brings its own (ANALYSIS_RECIPES, replicateDefaults).
+ * confidence distribution collapses onto a few values (on the 'sizes' organism: q 0.6 on one-digit sums it gets 98%
+ * right, 0.3 on two-digit sums it gets 10% right; on the 'check' organism: 0.67 on every kind of sample) long before
+ * it reaches the calibrated values, and then no group has a spread of q left to learn from; bigger groups (16×16,
+ * 8×32) and temperature 1.0 stopped at the same values. Both RL arms use the same β. `steps`, `sftSteps` and
+ * `confidencePrior` are those of the default analysis cue; another cue brings its own (ANALYSIS_RECIPES,
+ * replicateDefaults).
  */
 export const REPLICATE_DEFAULTS = {
-  seeds: [0, 1, 2], ...ANALYSIS_RECIPES.sizes, sftExamples: 2000, rlPrompts: 2000, groupSize: 8, promptsPerStep: 8,
-  temperature: 0.7, lr: 1e-4, sftLr: 3e-3, beta: 0.05, scaleRewards: 'none' as AdvantageScaling, analysis: 'sizes' as ArithmeticAnalysisKind,
+  seeds: [0, 1, 2], ...ANALYSIS_RECIPES.check, sftExamples: 2000, rlPrompts: 2000, groupSize: 8, promptsPerStep: 8,
+  temperature: 0.7, lr: 1e-4, sftLr: 3e-3, beta: 0.05, scaleRewards: 'none' as AdvantageScaling, analysis: 'check' as ArithmeticAnalysisKind,
   sizes: { evalInDomain: 300, evalOod: 150, votingProblems: 300 },
 };
-/** `glassbox demo`: the same recipe on one seed (about 10 minutes on 2 quiet cores). */
-export const DEMO_DEFAULTS = { ...REPLICATE_DEFAULTS, seeds: [0] };
+/** `glassbox demo`: the same recipe on one seed with 200 GRPO steps per arm (10:43 measured on 2 quiet cores). */
+export const DEMO_DEFAULTS = { ...REPLICATE_DEFAULTS, seeds: [0], steps: 200 };
 
 /** A recipe's defaults with another analysis cue: its steps, SFT steps and q prior replace those of `base`. */
 export function replicateDefaults(analysis: ArithmeticAnalysisKind, base: typeof REPLICATE_DEFAULTS = REPLICATE_DEFAULTS): typeof REPLICATE_DEFAULTS {
@@ -91,8 +93,8 @@ export interface ReplicateOptions {
   beta?: number;
   /** Advantage scaling (default 'none', the paper's: advantage = r − group mean). */
   scaleRewards?: AdvantageScaling;
-  /** What the organism's `<analysis>` holds (default 'sizes': the operand sizes, a cue per problem; 'check': the sum
-   * redone after the answer, compared digit by digit, and a verdict, a cue per sample). See ArithmeticAnalysisKind. */
+  /** What the organism's `<analysis>` holds (default 'check': the sum redone after the answer, compared digit by digit,
+   * and a verdict, a cue per sample; 'sizes': the operand sizes, a cue per problem). See ArithmeticAnalysisKind. */
   analysis?: ArithmeticAnalysisKind;
   /** How the SFT draws q (default: the analysis cue's recipe, ANALYSIS_RECIPES). */
   confidencePrior?: SftConfidencePrior;

@@ -61,6 +61,6 @@ test('bad flags fail loudly with the flag name', async () => {
   await assert.rejects(spec('calibrate sft').run({ data: path.join(tmp, 'x.jsonl'), 'confidence-prior': 'routed' }, [dir], ctx()), /apply to --data arithmetic only/);
   await assert.rejects(spec('calibrate sft').run({ 'confidence-prior': 'routed' }, [dir], ctx()), /--confidence-prior routed .* needs --analysis check/);
   await assert.rejects(spec('calibrate sft').run({ analysis: 'check', 'confidence-prior': 'peaked' }, [dir], ctx()), /--confidence-prior must be one of/);
-  await assert.rejects(spec('calibrate replicate').run({ 'confidence-prior': 'routed' }, [], ctx()), /needs --analysis check/);
+  await assert.rejects(spec('calibrate replicate').run({ analysis: 'sizes', 'confidence-prior': 'routed' }, [], ctx()), /needs --analysis check/);
   await assert.rejects(spec('demo').run({ analysis: 'check', 'confidence-prior': 'peaked' }, [], ctx()), /--confidence-prior must be one of/);
 });

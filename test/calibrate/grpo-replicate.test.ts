@@ -118,11 +118,26 @@ test("replicate end to end at toy size with the 'check' analysis: its own base, 
   } finally { fs.rmSync(out, { recursive: true, force: true }); }
 });
 
+test("replicate end to end at toy size with the 'sizes' analysis: the plain base folder, its budget and its uniform q prior", async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gb-rep-sizes-'));
+  try {
+    const res = await replicate({ outDir: out, analysis: 'sizes', seeds: [1], steps: 1, sftSteps: 2, sftExamples: 40, rlPrompts: 40, groupSize: 2, promptsPerStep: 2, sizes: { evalInDomain: 3, evalOod: 2, votingProblems: 1 } });
+    assert.deepEqual([res.summary.config.analysis, res.summary.config.confidencePrior, res.summary.config.maxNewTokens], ['sizes', 'uniform', 48]);
+    assert.ok(fs.existsSync(path.join(out, 'base', 'tokenizer.json')) && !fs.existsSync(path.join(out, 'base-check')));
+    assert.equal(res.summary.perSeed[0].seed, 1);
+    assert.match(fs.readFileSync(res.reportPath, 'utf8'), /SFT q prior<\/th><td>uniform/);
+  } finally { fs.rmSync(out, { recursive: true, force: true }); }
+});
+
 test('replicateDefaults: each analysis cue brings its own steps, SFT steps and q prior; the rest is the base recipe', () => {
-  assert.deepEqual(replicateDefaults('sizes'), REPLICATE_DEFAULTS);
-  const check = replicateDefaults('check');
-  assert.deepEqual({ steps: check.steps, sftSteps: check.sftSteps, confidencePrior: check.confidencePrior, analysis: check.analysis }, { ...ANALYSIS_RECIPES.check, analysis: 'check' });
-  assert.equal(check.confidencePrior, 'routed');
-  assert.deepEqual({ ...check, steps: 0, sftSteps: 0, confidencePrior: 0, analysis: 0 }, { ...REPLICATE_DEFAULTS, steps: 0, sftSteps: 0, confidencePrior: 0, analysis: 0 });
-  assert.deepEqual(replicateDefaults('check', DEMO_DEFAULTS).seeds, DEMO_DEFAULTS.seeds, 'the demo keeps its one seed');
+  assert.equal(REPLICATE_DEFAULTS.analysis, 'check');
+  assert.deepEqual(replicateDefaults('check'), REPLICATE_DEFAULTS);
+  assert.equal(REPLICATE_DEFAULTS.confidencePrior, 'routed');
+  const sizes = replicateDefaults('sizes');
+  assert.deepEqual({ steps: sizes.steps, sftSteps: sizes.sftSteps, confidencePrior: sizes.confidencePrior, analysis: sizes.analysis }, { ...ANALYSIS_RECIPES.sizes, analysis: 'sizes' });
+  assert.equal(sizes.confidencePrior, 'uniform');
+  assert.deepEqual({ ...sizes, steps: 0, sftSteps: 0, confidencePrior: 0, analysis: 0 }, { ...REPLICATE_DEFAULTS, steps: 0, sftSteps: 0, confidencePrior: 0, analysis: 0 });
+  const demoSizes = replicateDefaults('sizes', DEMO_DEFAULTS);
+  assert.deepEqual([demoSizes.seeds, demoSizes.steps], [DEMO_DEFAULTS.seeds, ANALYSIS_RECIPES.sizes.steps], 'the demo keeps its one seed and takes the cue\'s steps');
+  assert.ok(DEMO_DEFAULTS.steps < REPLICATE_DEFAULTS.steps && DEMO_DEFAULTS.seeds.length === 1);
 });

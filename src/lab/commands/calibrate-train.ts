@@ -222,8 +222,8 @@ const replicateOptions = {
   temperature: { type: 'number', description: 'sampling temperature for GRPO groups and voting (default 0.7, the paper)' },
   'scale-rewards': { type: 'string', description: "advantage scaling: none (default, the paper's), group or batch std (group collapsed RLCR's q to 0 in our runs)" },
   'sft-examples': { type: 'number', description: 'distinct problems in the SFT warm-up; GRPO prompts are drawn disjoint from them (default 2000)' },
-  analysis: { type: 'string', description: "what <analysis> holds: sizes (default; the operand sizes, a cue per problem) or check (the sum redone after the answer, compared digit by digit, and a verdict: a cue per sample; experimental, see docs/replicate.md). Each brings its own --steps, --sft-steps and --confidence-prior defaults" },
-  'confidence-prior': { type: 'string', description: "how the SFT draws q: uniform (sizes' default) or routed (check's default: even tenths after 'agrees', odd after 'differs'; needs --analysis check)" },
+  analysis: { type: 'string', description: "what <analysis> holds: check (default; the sum redone after the answer, compared digit by digit, and a verdict: a cue per sample) or sizes (the operand sizes, a cue per problem; see docs/replicate.md). Each brings its own --steps, --sft-steps and --confidence-prior defaults" },
+  'confidence-prior': { type: 'string', description: "how the SFT draws q: routed (check's default: even tenths after 'agrees', odd after 'differs'; needs the check analysis) or uniform (sizes' default)" },
   'eval-in-domain': { type: 'number', description: 'held-out in-domain items' },
   'eval-ood': { type: 'number', description: 'items per OOD split' },
   'voting-problems': { type: 'number', description: 'problems for the voting curves (16 samples each)' },
@@ -280,7 +280,7 @@ export const calibrateReplicate: CommandSpec = {
 
 export const demoCommand: CommandSpec = {
   name: 'demo',
-  summary: 'The short RLCR replication (the replicate recipe on one seed, ~10 min on 2 cores): builds (or reuses) a small task organism, trains RLVR and RLCR, writes the comparison report',
+  summary: 'The short RLCR replication (the replicate recipe on one seed with 200 GRPO steps per arm, ~11 min on 2 cores): builds (or reuses) a small task organism, trains RLVR and RLCR, writes the comparison report',
   examples: ['glassbox demo', 'glassbox demo --out ./demo --steps 100'],
   options: replicateOptions,
   run: (opts, _pos, ctx) => runReplicate(opts, ctx, DEMO_DEFAULTS, 'demo'),
