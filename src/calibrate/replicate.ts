@@ -24,9 +24,10 @@ export const OOD_SPLITS: readonly ArithmeticSplit[] = ['ood-subtraction', 'ood-3
 export const VOTE_NS = [1, 2, 4, 8, 16] as const;
 
 /**
- * The settings that go with each analysis cue, used where the caller sets nothing. 'check' (the default; chosen on
- * seed 0): its longer completions need a 3,000-step SFT before the verdict is honest, and q is drawn 'routed' through
- * the verdict (SftConfidencePrior), without which RLCR's q never read it. 'sizes' (chosen on seeds 0 and 1): a
+ * The settings that go with each analysis cue, used where the caller sets nothing. 'check' (the default; the SFT
+ * settings chosen on seed 0, the 450 GRPO steps for the time budget, then measured on seeds 0–2): its longer
+ * completions need a 3,000-step SFT before the verdict is honest, and q is drawn 'routed' through the verdict
+ * (SftConfidencePrior), without which RLCR's q never read it. 'sizes' (chosen on seeds 0 and 1): a
  * 1,500-step SFT with q drawn uniformly.
  */
 export const ANALYSIS_RECIPES: Record<ArithmeticAnalysisKind, { steps: number; sftSteps: number; confidencePrior: SftConfidencePrior }> = {
@@ -38,7 +39,8 @@ export const ANALYSIS_RECIPES: Record<ArithmeticAnalysisKind, { steps: number; s
  * The recipe's defaults (`glassbox calibrate replicate`), chosen on the micro task organism.
  * One departure from the paper (β = 0): a KL penalty β = 0.05 to the SFT policy. Without it the organism's
  * confidence distribution collapses onto a few values (on the 'sizes' organism: q 0.6 on one-digit sums it gets 98%
- * right, 0.3 on two-digit sums it gets 10% right; on the 'check' organism: 0.67 on every kind of sample) long before
+ * right, 0.3 on two-digit sums it gets 10% right; on the first version of the 'check' organism: 0.67 on every kind of
+ * sample) long before
  * it reaches the calibrated values, and then no group has a spread of q left to learn from; bigger groups (16×16,
  * 8×32) and temperature 1.0 stopped at the same values. Both RL arms use the same β. `steps`, `sftSteps` and
  * `confidencePrior` are those of the default analysis cue; another cue brings its own (ANALYSIS_RECIPES,
