@@ -50,6 +50,13 @@ function oneOf<T extends string>(opts: Opts, k: string, allowed: readonly T[], d
   return v as T;
 }
 
+/** --confidence-prior, parsed; 'routed' reads the check's verdict, so it needs the check analysis. */
+function confidencePriorFor(opts: Opts, analysis: ArithmeticAnalysisKind, dflt: SftConfidencePrior): SftConfidencePrior {
+  const prior = oneOf<SftConfidencePrior>(opts, 'confidence-prior', SFT_CONFIDENCE_PRIORS, dflt);
+  if (prior === 'routed' && analysis !== 'check') throw new UserError('--confidence-prior routed routes q through the check\'s verdict: it needs --analysis check');
+  return prior;
+}
+
 function logLine(ctx: CommandContext, json: boolean) { return (m: string) => { if (!json) ctx.err(m); }; }
 
 /** Training problems: a JSONL calibration dataset, or the built-in graded-addition task. */
@@ -175,8 +182,7 @@ export const calibrateSft: CommandSpec = {
     let examples: SftExample[];
     if (data === 'arithmetic') {
       const analysis = oneOf<ArithmeticAnalysisKind>(opts, 'analysis', ARITHMETIC_ANALYSIS_KINDS, 'sizes');
-      const confidencePrior = oneOf<SftConfidencePrior>(opts, 'confidence-prior', SFT_CONFIDENCE_PRIORS, 'uniform');
-      if (confidencePrior === 'routed' && analysis !== 'check') throw new UserError('--confidence-prior routed routes q through the check\'s verdict: it needs --analysis check');
+      const confidencePrior = confidencePriorFor(opts, analysis, 'uniform');
       examples = arithmeticSftExamples(arithmeticTasks({ seed }).filter((i) => i.split === 'train'), 'tabc', seed, { analysis, confidencePrior });
     } else if (opts.analysis !== undefined || opts['confidence-prior'] !== undefined) throw new UserError('--analysis and --confidence-prior apply to --data arithmetic only');
     else {
@@ -234,7 +240,7 @@ async function runReplicate(raw: Opts, ctx: CommandContext, base: typeof REPLICA
   const opts = await withConfig(raw, 'replicate');
   const analysis = oneOf<ArithmeticAnalysisKind>(opts, 'analysis', ARITHMETIC_ANALYSIS_KINDS, base.analysis);
   const defaults = replicateDefaults(analysis, base);
-  if (opts['confidence-prior'] === 'routed' && analysis !== 'check') throw new UserError('--confidence-prior routed routes q through the check\'s verdict: it needs --analysis check');
+  const confidencePrior = confidencePriorFor(opts, analysis, defaults.confidencePrior);
   const d = { ...defaults, seeds: defaults.seeds.join(','), evalInDomain: defaults.sizes.evalInDomain, evalOod: defaults.sizes.evalOod, voting: defaults.sizes.votingProblems, outName };
   const json = !!opts.json;
   const out = String(opts.out ?? path.join(defaultHome(ctx.env), d.outName));
@@ -249,7 +255,7 @@ async function runReplicate(raw: Opts, ctx: CommandContext, base: typeof REPLICA
       baseDir: opts.base as string | undefined, organism: opts.organism === undefined ? undefined : oneOf(opts, 'organism', ['tiny', 'small'] as const, 'tiny'), outDir: out, steps: int(opts, 'steps', d.steps), sftSteps: int(opts, 'sft-steps', d.sftSteps), seeds,
       groupSize: int(opts, 'group-size', d.groupSize, 2), promptsPerStep: int(opts, 'prompts-per-step', d.promptsPerStep), lr: num(opts, 'lr', d.lr), beta: num(opts, 'beta', d.beta),
       temperature: num(opts, 'temperature', d.temperature), scaleRewards: oneOf<AdvantageScaling>(opts, 'scale-rewards', ADVANTAGE_SCALINGS, d.scaleRewards), sftExamples: int(opts, 'sft-examples', d.sftExamples),
-      analysis, confidencePrior: oneOf<SftConfidencePrior>(opts, 'confidence-prior', SFT_CONFIDENCE_PRIORS, d.confidencePrior),
+      analysis, confidencePrior,
       sizes: { evalInDomain: int(opts, 'eval-in-domain', d.evalInDomain), evalOod: int(opts, 'eval-ood', d.evalOod), votingProblems: int(opts, 'voting-problems', d.voting) },
       store, onProgress: (m) => say(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`),
     });
