@@ -63,7 +63,8 @@ const spaced3 = (x: string) => (/^\d+$/.test(x) ? [...x.padStart(3, '0')].join('
  */
 export function arithmeticCheckAnalysis(item: Pick<ArithmeticItem, 'a' | 'b' | 'op' | 'answer'>, stated: string): string {
   const t = spaced3(item.answer), s = spaced3(stated.trim());
-  const same = t.length === s.length ? t.split(' ').map((d, i) => (d === s.split(' ')[i] ? '1' : '0')).join(' ') : t.split(' ').map(() => '0').join(' ');
+  const stated3 = s.split(' ');
+  const same = t.split(' ').map((d, i) => (t.length === s.length && d === stated3[i] ? '1' : '0')).join(' ');
   return `${arithmeticAnalysis(item)}; check ${arithmeticReasoning(item.a, item.op, item.b)} gives ${t}, stated ${s}, same ${same}, ${t === s ? 'agrees' : 'differs'}`;
 }
 
